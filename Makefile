@@ -1,0 +1,37 @@
+# The two commands: `make demo` runs the main job, `make test` runs every check CI runs.
+# Both create .venv when it is missing (or when settings.ini / setup.py / constraints changed).
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-gpu test-fast lab bench clean-venv
+
+$(STAMP): setup.py settings.ini constraints-cpu.txt .ci/install-venv
+	bash .ci/install-venv $(VENV)
+	@touch $@
+
+install: $(STAMP)  ## create .venv and install the package with its dev extras
+
+demo: $(STAMP)  ## the main job: writes its outputs under outputs/demo/
+	$(PY) -c "from spatialsplat.geometry import geometry_demo; geometry_demo('outputs/demo')"
+
+test: $(STAMP)  ## notebooks and package in sync, every notebook runs, then pytest (its summary line ends the output)
+	bash .ci/check-sync $(BIN)
+	$(BIN)/nbdev_test --do_print --timing
+	$(BIN)/pytest tests/
+
+test-gpu: $(STAMP)  ## as `test`, plus the cells and tests marked slow and cuda
+	bash .ci/check-sync $(BIN)
+	$(BIN)/nbdev_test --do_print --timing --flags "slow cuda"
+	$(BIN)/pytest tests/ --run-slow --run-cuda
+
+lab: $(STAMP)  ## JupyterLab on the chapters
+	$(BIN)/jupyter lab nbs/
+
+bench: $(STAMP)  ## benchmark scripts; each prints JSON and writes it under bench/results/
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean-venv:
+	rm -rf $(VENV)
