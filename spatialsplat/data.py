@@ -844,10 +844,8 @@ def read_matrix(path: str | os.PathLike, # a text file of numbers
     "Read a whitespace-separated matrix (ScanNet poses and intrinsics) and check its shape."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{what} file not found: {path}")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            m = np.loadtxt(path, dtype=np.float64, ndmin=2)
+    rows = [r.split() for r in path.read_text(errors="replace").splitlines() if r.strip()]
+    try: m = np.array(rows, dtype=np.float64)                  # "-inf", "inf" and "nan" parse too
     except ValueError as e:
         raise ValueError(f"{path}: a {what} must be {shape[0]} lines of {shape[1]} numbers: {e}") from e
     if m.shape != tuple(shape): raise ValueError(f"{path}: a {what} must be {shape[0]} lines of {shape[1]} numbers; got shape {m.shape}")
@@ -1159,15 +1157,15 @@ class SceneDataset(torch.utils.data.Dataset):
         sc, ctx, tgt = self._views(idx)
         views = [sc.load_view(i, self.size) for i in ctx + tgt]
         D, s = self.semantic_teacher.dim, self.semantic_teacher.stride
-        for v in views:
-            if self.instance_teacher is not None:
-                v["instance_ids"] = check_tensor(self.instance_teacher(v["image"], v), "instance teacher output", self.size, dtype="int").long()
+        for v in views:                                 # both teachers see the view's ground truth (stand-ins need it)
             v["features"] = check_tensor(self.semantic_teacher(v["image"], v), "semantic teacher output",
                                          (D, self.size[0] // s, self.size[1] // s), dtype="float")
+            v["masks"] = v["instance_ids"] if self.instance_teacher is None else \
+                check_tensor(self.instance_teacher(v["image"], v), "instance teacher output", self.size, dtype="int").long()
         out = {}
         for prefix, vs in (("context", views[:2]), ("target", views[2:])):
             for key, src in (("images", "image"), ("Ks", "K"), ("viewmats", "viewmat"), ("depths", "depth"),
-                             ("instance_ids", "instance_ids"), ("class_ids", "class_ids"), ("features", "features")):
+                             ("instance_ids", "masks"), ("class_ids", "class_ids"), ("features", "features")):
                 out[f"{prefix}_{key}"] = torch.stack([v[src] for v in vs])
         out.update(text_embeddings=self.text_embeddings, class_names=self.class_names, scene=sc.name,
                    context_frames=[v["frame"] for v in views[:2]], target_frames=[v["frame"] for v in views[2:]])
