@@ -92,14 +92,11 @@ def gaussian_window(window_size: int = 11, # odd number of taps
 
 def _blur(x: torch.Tensor, # [1,N,H,W]: N independent single-channel images
           g: torch.Tensor, # [K]
-          padding: str,
-         ) -> torch.Tensor: # [1,N,H',W']
-    "Separable Gaussian blur of every channel: a row pass then a column pass; 'valid' keeps windows inside the image."
+         ) -> torch.Tensor: # [1,N,H-K+1,W-K+1]
+    "Separable Gaussian blur of every channel, windows inside the image only: a row pass, then a column pass."
     k, n = g.numel(), x.shape[1]
-    if padding != "valid":
-        x = F.pad(x, (k // 2,) * 4, mode="constant" if padding == "zeros" else "reflect")
-    x = F.conv2d(x, g.view(1, 1, 1, k).expand(n, 1, 1, k), groups=n)
-    return F.conv2d(x, g.view(1, 1, k, 1).expand(n, 1, k, 1), groups=n)
+    w = g.repeat(n, 1).view(n, 1, 1, k)   # one row filter per channel (depthwise)
+    return F.conv2d(F.conv2d(x, w, groups=n), w.view(n, 1, k, 1), groups=n)
 
 def ssim_map(pred: torch.Tensor, # [...,C,H,W]
              target: torch.Tensor, # [...,C,H,W]
@@ -123,10 +120,17 @@ def ssim_map(pred: torch.Tensor, # [...,C,H,W]
         raise ValueError(f"ssim with padding={padding!r} and window_size={window_size} needs images of at least "
                          f"{need}x{need} (HxW); pred is {H}x{W}")
     x, y = pred.reshape(1, -1, H, W), target.reshape(1, -1, H, W)
-    mx, my, mxx, myy, mxy = _blur(torch.cat([x, y, x * x, y * y, x * y], dim=1), g, padding).chunk(5, dim=1)
+    # (co)variances do not change when each image-channel is shifted by a constant; centring on its mean
+    # keeps E[x^2] - E[x]^2 from cancelling catastrophically in float32 (the means are shifted back below)
+    sx, sy = x.mean(dim=(-2, -1), keepdim=True).detach(), y.mean(dim=(-2, -1), keepdim=True).detach()
+    if padding != "valid":   # pad the original values (zeros means zeros), then centre
+        x, y = (F.pad(a, (window_size // 2,) * 4, mode="constant" if padding == "zeros" else "reflect") for a in (x, y))
+    x, y = x - sx, y - sy
+    mx, my, mxx, myy, mxy = _blur(torch.cat([x, y, x * x, y * y, x * y], dim=1), g).chunk(5, dim=1)
     n = window_size * window_size
     norm = n / (n - 1) if sample_covariance and n > 1 else 1.0
     vx, vy, cxy = norm * (mxx - mx * mx), norm * (myy - my * my), norm * (mxy - mx * my)
+    mx, my = mx + sx, my + sy
     c1, c2 = (k1 * data_range) ** 2, (k2 * data_range) ** 2
     s = (2 * mx * my + c1) * (2 * cxy + c2) / ((mx * mx + my * my + c1) * (vx + vy + c2))
     return s.reshape(*lead, C, *s.shape[-2:])
