@@ -4,7 +4,10 @@ PSNR and SSIM forward; SSIM, LPIPS-AlexNet and LPIPS-VGG16 forward (no autograd)
 (what a training step pays for the loss). LPIPS uses random weights in the official layouts: the cost does
 not depend on the values. Prints JSON and writes bench/results/perceptual.json.
 
-    python bench/perceptual.py [--batch 4] [--size 256] [--repeats 3]
+    python bench/perceptual.py [--batch 4] [--size 256] [--repeats 3] [--threads N]
+
+On a machine whose cores are shared with other jobs, --threads 1 gives repeatable numbers (more threads
+than free cores make OpenMP timings swing tenfold); machine_info records the thread count used.
 """
 from __future__ import annotations
 
@@ -50,7 +53,7 @@ def run(batch: int = 4, size: int = 256, repeats: int = 3) -> dict:
                              "ms_per_image": round(t["median_s"] * 1e3 / batch, 2),
                              "peak_extra_MiB": round(mem["peak_extra_bytes"] / 2**20, 1)}
     return {"benchmark": "perceptual", "batch": batch, "image_size": [size, size], "device": str(dev),
-            "note": "LPIPS with random weights (same cost as the real ones); CPU timings on a shared 2-core machine are noisy",
+            "note": "LPIPS with random weights (same cost as the real ones)",
             "results": results, "machine": machine_info()}
 
 
@@ -59,7 +62,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     a = ap.parse_args()
+    if a.threads is not None: torch.set_num_threads(a.threads)
     out = run(a.batch, a.size, a.repeats)
     print(json.dumps(out, indent=2))
     write_json(Path(__file__).resolve().parent / "results" / "perceptual.json", out)

@@ -105,7 +105,7 @@ def ssim_map(pred: torch.Tensor, # [...,C,H,W]
              sigma: float = 1.5, # standard deviation of the Gaussian window, in pixels
              k1: float = 0.01, # C1 = (k1 * data_range)^2
              k2: float = 0.03, # C2 = (k2 * data_range)^2
-             padding: str = "valid", # "valid" (skimage, pixelSplat), "zeros" (3DGS loss) or "reflect" (torchmetrics >= 1.5)
+             padding: str = "valid", # "valid" (skimage as pixelSplat calls it), "zeros" (3DGS loss) or "reflect" (torchmetrics >= 1.4.2)
              sample_covariance: bool = True, # scale (co)variances by n/(n-1), n = window_size^2 (skimage's default); False: Wang et al.
             ) -> torch.Tensor: # [...,C,H',W']; H' = H - window_size + 1 for "valid", else H
     "Per-pixel, per-channel SSIM map with a Gaussian window; differentiable and batched."
@@ -448,7 +448,7 @@ def image_metrics(pred: torch.Tensor, # [...,3,H,W] rendered views
                   lpips: LPIPS | None = None, # include LPIPS when a model is given
                   **ssim_kwargs, # passed to `ssim` (padding, sample_covariance, ...)
                  ) -> dict[str, torch.Tensor]: # {"psnr", "ssim"[, "lpips"]}: [...] per image
-    "PSNR, SSIM and (when a model is given) LPIPS of each image, after clipping both to [0,1] as NVS evaluation code does."
+    "PSNR, SSIM and (when a model is given) LPIPS of each image, after clipping both to [0,1] as pixelSplat's evaluation does."
     _check_pair(pred, target, "image_metrics", channels=3)
     p, t = pred.clamp(0, 1), target.clamp(0, 1)
     out = {"psnr": psnr(p, t), "ssim": ssim(p, t, **ssim_kwargs)}
