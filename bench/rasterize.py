@@ -8,6 +8,7 @@ GPU (when CUDA and gsplat work): 256x256 with all 131,072 pixel-aligned Gaussian
 """
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -88,12 +89,14 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.threads: torch.set_num_threads(args.threads)
     results = {"machine": machine_info(), "note": "median wall-clock seconds; peak_process_bytes is the process RSS peak "
-               "(CPU) during one forward + backward", "cpu": {}, "gpu": None}
+               "(CPU) during one forward + backward; load_average (1, 5, 15 min) shows how busy the machine was",
+               "load_average_before": os.getloadavg(), "cpu": {}, "gpu": None}
     small = small_scene()
     results["cpu"]["small"] = measure(small, repeats=args.repeats)
     results["cpu"]["pixel_aligned"] = measure(pixel_aligned_scene(), repeats=args.repeats, render_mode="RGB+ED")
     for name, res in results["cpu"].items():
         res["targets"] = {k: {"value": v, "target": t, "met": m} for k, (v, t, m) in check_targets(name, res).items()}
+    results["load_average_after_cpu"] = os.getloadavg()
     ok, why = gsplat_status()
     if ok:
         big = pixel_aligned_scene(keep=10**9)     # all 131,072 Gaussians

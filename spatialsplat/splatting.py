@@ -242,15 +242,15 @@ def project_gaussians(means: torch.Tensor, # [N,3] world centres
     z = mc[..., 2]
     in_depth = (z >= near_plane) & (z <= far_plane)
     zs = torch.where(in_depth, z, torch.ones_like(z))                      # safe divisor: no inf/NaN in the graph
-    M = quat_to_rotmat(quats.to(wd)) * scales.to(wd)[:, None, :]
-    cov_c = R[:, None] @ (M @ M.transpose(-1, -2))[None] @ R[:, None].transpose(-1, -2)   # [C,N,3,3]
+    M = quat_to_rotmat(quats.to(wd)) * scales.to(wd)[:, None, :]          # [N,3,3], Sigma = M M^T
     fx, fy, cx, cy = (K[:, 0, 0, None], K[:, 1, 1, None], K[:, 0, 2, None], K[:, 1, 2, None])
     xz, yz = mc[..., 0] / zs, mc[..., 1] / zs
     tx = torch.minimum(torch.maximum(xz, -(cx / fx + 0.15 * width / fx)), (width - cx) / fx + 0.15 * width / fx)
     ty = torch.minimum(torch.maximum(yz, -(cy / fy + 0.15 * height / fy)), (height - cy) / fy + 0.15 * height / fy)
     O = torch.zeros_like(zs)
     J = torch.stack([fx / zs, O, -fx * tx / zs, O, fy / zs, -fy * ty / zs], -1).reshape(*zs.shape, 2, 3)
-    cov2d = J @ cov_c @ J.transpose(-1, -2)
+    JWM = (J @ R[:, None]) @ M                                             # [C,N,2,3]
+    cov2d = JWM @ JWM.transpose(-1, -2)                                    # J W Sigma W^T J^T
     a, b, c = cov2d[..., 0, 0], 0.5 * (cov2d[..., 0, 1] + cov2d[..., 1, 0]), cov2d[..., 1, 1]
     det_raw = a * c - b * b
     a, c = a + eps2d, c + eps2d
