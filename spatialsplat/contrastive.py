@@ -5,6 +5,10 @@
 # %% ../nbs/05_contrastive_loss.ipynb #d7044f31
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
+import time
 from typing import NamedTuple
 
 import torch
@@ -14,7 +18,8 @@ from .core import check_tensor
 
 # %% auto #0
 __all__ = ['min_pixels_for', 'random_instance_map', 'quadratic_bytes', 'contrastive_quadratic', 'contrastive_sampled', 'Segments',
-           'segments', 'contrastive_exact', 'contrastive_linear_loop', 'random_partners', 'contrastive_linear']
+           'segments', 'contrastive_exact', 'contrastive_linear_loop', 'random_partners', 'contrastive_linear',
+           'rss_follows_allocations', 'cpu_time_it']
 
 # %% ../nbs/05_contrastive_loss.ipynb #30cf518c
 def min_pixels_for(height: int, # H of the rendered view
@@ -47,7 +52,9 @@ def random_instance_map(views: int, # V
 def _check_inputs(features, instance_ids, min_pixels, lambda_sim) -> torch.dtype:
     "Validate the common arguments; return the dtype to compute in (float64 stays, others become float32)."
     dims = {}
-    check_tensor(features, "features", ("V", "P", "D"), dtype="float", finite=True, dims=dims)
+    check_tensor(features, "features", ("V", "P", "D"), dtype="float", dims=dims)
+    if features.numel() and not torch.isfinite(features.sum()):   # one reduction; NaN or inf anywhere makes it non-finite
+        check_tensor(features, "features", finite=True)            # names the count (passes if the sum merely overflowed)
     check_tensor(instance_ids, "instance_ids", ("V", "P"), dtype="int", dims=dims)
     if instance_ids.device != features.device:
         raise ValueError(f"features ({features.device}) and instance_ids ({instance_ids.device}) must be on the same device")
@@ -291,29 +298,37 @@ def random_partners(seg: torch.Tensor, # [N] int64 segment id of each element (a
     inverse = torch.empty_like(order); inverse[shuffled] = order
     return partner, inverse
 
-class _PartnerDot(torch.autograd.Function):
-    "dots[p] = <f[p], f[partner[p]]> for a permutation `partner`; the backward gathers through `inverse`."
+class _PartnerStats(torch.autograd.Function):
+    "Per segment: the sum of features and the sum of <f_p, f_partner(p)>; one fused forward and backward."
     @staticmethod
-    def forward(ctx, f, partner, inverse):
-        ctx.save_for_backward(f, partner, inverse)
-        return (f * f.index_select(0, partner)).sum(-1)
+    def forward(ctx, f, seg, partner, inverse, S):
+        fp = f.index_select(0, partner)                                  # [N,D] each pixel's partner
+        dots = (f * fp).sum(-1)                                          # [N]
+        stats = f.new_zeros(S + 1, f.shape[1] + 1).index_add_(0, seg, torch.cat([f, dots[:, None]], 1))
+        ctx.save_for_backward(f, fp, seg, inverse)
+        return stats[:S, :-1], stats[:S, -1]                             # [S,D] feature sums, [S] dot sums
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, grad):
-        f, partner, inverse = ctx.saved_tensors
-        g = grad[:, None] * f.index_select(0, partner) + (grad.index_select(0, inverse))[:, None] * f.index_select(0, inverse)
-        return g, None, None
+    def backward(ctx, g_sums, g_dots):
+        f, fp, seg, inverse = ctx.saved_tensors
+        S, D = g_sums.shape
+        table = torch.cat([g_sums, g_dots[:, None]], 1)                  # [S,D+1]
+        table = torch.cat([table, table.new_zeros(1, D + 1)])            # the bin segment gets no gradient
+        t = table.index_select(0, seg)                                   # [N,D+1] per-pixel upstream gradients
+        # d/df_q of sum_p g_p <f_p, f_pi(p)> = g_q f_pi(q) + g_pi^-1(q) f_pi^-1(q), and g is constant per segment
+        grad = torch.addcmul(t[:, :D], t[:, D:], fp + f.index_select(0, inverse))
+        return grad, None, None, None, None
 
 def _linear_terms(features, instance_ids, min_pixels=256, generator=None):
     V, P, D = features.shape
     sg = segments(instance_ids, min_pixels)
     f = features.reshape(V * P, D)
     partner, inverse = random_partners(sg.seg, generator)
-    dots = _PartnerDot.apply(f, partner, inverse)            # [V*P] <f_p, f_pi(p)>
+    sums, dot_sums = _PartnerStats.apply(f, sg.seg, partner, inverse, sg.S)
     n = sg.n.to(f.dtype)
-    intra = (1 + _segment_sums(dots, sg) / n) / 2            # [S] hat s_k
-    mu = _segment_sums(f, sg) / n[:, None]                   # [S,D]
+    intra = (1 + dot_sums / n) / 2                           # [S] hat s_k
+    mu = sums / n[:, None]                                   # [S,D]
     s, c = _view_terms(intra, mu, sg)
     return s, c, sg.valid
 
@@ -325,3 +340,34 @@ def contrastive_linear(features: torch.Tensor, # [V,P,D] rendered instance featu
                       ) -> torch.Tensor: # [] scalar loss
     "The paper's O(P) estimator: one random partner per pixel inside its instance, plus instance means; vectorised."
     return _run(_linear_terms, features, instance_ids, min_pixels, lambda_sim, generator)
+
+# %% ../nbs/05_contrastive_loss.ipynb #ddf41166
+@contextlib.contextmanager
+def rss_follows_allocations(threshold: int = 64 * 1024, # blocks at least this big get their own mmap while inside
+                           ):
+    "While inside, glibc maps and unmaps every block over `threshold`, so RSS sampling sees each allocation (Linux)."
+    libc = None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        ok = libc.mallopt(-3, threshold) == 1 and libc.mallopt(-1, 2 * threshold) == 1   # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+        libc.malloc_trim(0)                        # free blocks kept from before go back to the OS: reusing them shows too
+    except (OSError, AttributeError): ok = False                                         # not glibc: nothing to change
+    try: yield ok
+    finally:
+        if ok: libc.mallopt(-3, 32 * 2**20); libc.mallopt(-1, 64 * 2**20)                 # glibc's steady-state values
+
+def cpu_time_it(fn, # a function of no arguments
+                repeats: int = 5, # timed runs after one warm-up run
+                threads: int = 1, # torch threads while timing
+               ) -> float: # seconds
+    "Median process CPU time of `fn()` on `threads` torch threads: the work itself, barely affected by other jobs."
+    if repeats < 1 or threads < 1: raise ValueError(f"repeats and threads must be >= 1, got {repeats} and {threads}")
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        fn(); ts = []
+        for _ in range(repeats):
+            t0 = time.process_time(); fn(); ts.append(time.process_time() - t0)
+    finally:
+        torch.set_num_threads(before)
+    return sorted(ts)[len(ts) // 2]
