@@ -5,10 +5,6 @@
 # %% ../nbs/05_contrastive_loss.ipynb #d7044f31
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import ctypes.util
-import time
 from typing import NamedTuple
 
 import torch
@@ -18,8 +14,7 @@ from .core import check_tensor
 
 # %% auto #0
 __all__ = ['min_pixels_for', 'random_instance_map', 'quadratic_bytes', 'contrastive_quadratic', 'contrastive_sampled', 'Segments',
-           'segments', 'contrastive_exact', 'contrastive_linear_loop', 'random_partners', 'contrastive_linear',
-           'rss_follows_allocations', 'cpu_time_it']
+           'segments', 'contrastive_exact', 'contrastive_linear_loop', 'random_partners', 'contrastive_linear']
 
 # %% ../nbs/05_contrastive_loss.ipynb #30cf518c
 def min_pixels_for(height: int, # H of the rendered view
@@ -340,34 +335,3 @@ def contrastive_linear(features: torch.Tensor, # [V,P,D] rendered instance featu
                       ) -> torch.Tensor: # [] scalar loss
     "The paper's O(P) estimator: one random partner per pixel inside its instance, plus instance means; vectorised."
     return _run(_linear_terms, features, instance_ids, min_pixels, lambda_sim, generator)
-
-# %% ../nbs/05_contrastive_loss.ipynb #ddf41166
-@contextlib.contextmanager
-def rss_follows_allocations(threshold: int = 64 * 1024, # blocks at least this big get their own mmap while inside
-                           ):
-    "While inside, glibc maps and unmaps every block over `threshold`, so RSS sampling sees each allocation (Linux)."
-    libc = None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        ok = libc.mallopt(-3, threshold) == 1 and libc.mallopt(-1, 2 * threshold) == 1   # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
-        libc.malloc_trim(0)                        # free blocks kept from before go back to the OS: reusing them shows too
-    except (OSError, AttributeError): ok = False                                         # not glibc: nothing to change
-    try: yield ok
-    finally:
-        if ok: libc.mallopt(-3, 32 * 2**20); libc.mallopt(-1, 64 * 2**20)                 # glibc's steady-state values
-
-def cpu_time_it(fn, # a function of no arguments
-                repeats: int = 5, # timed runs after one warm-up run
-                threads: int = 1, # torch threads while timing
-               ) -> float: # seconds
-    "Median process CPU time of `fn()` on `threads` torch threads: the work itself, barely affected by other jobs."
-    if repeats < 1 or threads < 1: raise ValueError(f"repeats and threads must be >= 1, got {repeats} and {threads}")
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        fn(); ts = []
-        for _ in range(repeats):
-            t0 = time.process_time(); fn(); ts.append(time.process_time() - t0)
-    finally:
-        torch.set_num_threads(before)
-    return sorted(ts)[len(ts) // 2]

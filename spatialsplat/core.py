@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import importlib.util
 import json
 import os
@@ -25,7 +27,8 @@ from PIL import Image, UnidentifiedImageError
 # %% auto #0
 __all__ = ['DEVICE_ENV', 'DATA_ENV', 'IMAGE_SUFFIXES', 'get_device', 'seed_everything', 'data_samples_dir', 'sample_path',
            'atomic_path', 'atomic_write', 'write_json', 'image_to_tensor', 'load_image', 'image_size', 'to_uint8_hwc',
-           'save_image', 'check_tensor', 'assert_close', 'time_it', 'current_rss_bytes', 'peak_memory', 'machine_info']
+           'save_image', 'check_tensor', 'assert_close', 'time_it', 'cpu_time_it', 'rss_follows_allocations',
+           'current_rss_bytes', 'peak_memory', 'machine_info']
 
 # %% ../nbs/00_core.ipynb #181d4fbf
 DEVICE_ENV = "SPATIALSPLAT_DEVICE"
@@ -312,6 +315,36 @@ def time_it(fn, # a function of no arguments
     return {"mean_s": float(a.mean()), "std_s": float(a.std()), "min_s": float(a.min()),
             "median_s": float(np.median(a)), "repeats": repeats}
 
+def cpu_time_it(fn, # a function of no arguments
+                repeats: int = 5, # timed runs after one warm-up run
+                threads: int = 1, # torch threads while timing
+               ) -> float: # seconds
+    "Median process CPU time of `fn()` on `threads` torch threads: the work itself, barely affected by other jobs."
+    if repeats < 1 or threads < 1: raise ValueError(f"repeats and threads must be >= 1, got {repeats} and {threads}")
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        fn(); ts = []
+        for _ in range(repeats):
+            t0 = time.process_time(); fn(); ts.append(time.process_time() - t0)
+    finally:
+        torch.set_num_threads(before)
+    return float(np.median(ts))
+
+@contextlib.contextmanager
+def rss_follows_allocations(threshold: int = 64 * 1024, # blocks at least this big get their own mmap while inside
+                           ):
+    "While inside, glibc maps and unmaps every block over `threshold`, so RSS sampling sees each allocation (Linux; yields False elsewhere)."
+    libc, ok = None, False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        ok = libc.mallopt(-3, threshold) == 1 and libc.mallopt(-1, 2 * threshold) == 1   # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+        libc.malloc_trim(0)                        # free blocks kept from before go back to the OS
+    except (OSError, AttributeError): ok = False                                         # not glibc: nothing to change
+    try: yield ok
+    finally:
+        if ok: libc.mallopt(-3, 32 * 2**20); libc.mallopt(-1, 64 * 2**20)                 # glibc's steady-state values
+
 def current_rss_bytes() -> int:
     "Resident set size of this process, in bytes (Linux: /proc; elsewhere the peak from getrusage)."
     try:
@@ -333,16 +366,18 @@ def peak_memory(fn, # a function of no arguments
         out = fn(); torch.cuda.synchronize(dev)
         peak = torch.cuda.max_memory_allocated(dev)
         return out, {"device": str(dev), "start_bytes": start, "peak_bytes": peak, "peak_extra_bytes": peak - start}
-    start = current_rss_bytes(); peak = [start]; stop = threading.Event()
-    def sample():
-        while not stop.is_set():
-            peak[0] = max(peak[0], current_rss_bytes()); stop.wait(interval)
-    th = threading.Thread(target=sample, daemon=True); th.start()
-    try: out = fn()
-    finally:
-        stop.set(); th.join()
-    peak[0] = max(peak[0], current_rss_bytes())
-    return out, {"device": "cpu", "start_bytes": start, "peak_bytes": peak[0], "peak_extra_bytes": peak[0] - start}
+    with rss_follows_allocations() as exact:
+        start = current_rss_bytes(); peak = [start]; stop = threading.Event()
+        def sample():
+            while not stop.is_set():
+                peak[0] = max(peak[0], current_rss_bytes()); stop.wait(interval)
+        th = threading.Thread(target=sample, daemon=True); th.start()
+        try: out = fn()
+        finally:
+            stop.set(); th.join()
+        peak[0] = max(peak[0], current_rss_bytes())
+    return out, {"device": "cpu", "start_bytes": start, "peak_bytes": peak[0], "peak_extra_bytes": peak[0] - start,
+                 "rss_follows_allocations": exact}
 
 def machine_info() -> dict:
     "A short description of this machine and software, stored beside every benchmark result."
