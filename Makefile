@@ -5,6 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
+# nbdev_test runs one notebook per core in parallel; one torch thread each avoids oversubscribing the
+# cores (on a 2-core machine two 2-thread notebooks ran several times slower than two 1-thread ones).
+NBTEST := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/nbdev_test --do_print --timing
 
 .PHONY: install demo test test-gpu test-fast lab bench clean-venv
 
@@ -19,12 +22,12 @@ demo: $(STAMP)  ## the main job: writes its outputs under outputs/demo/
 
 test: $(STAMP)  ## notebooks and package in sync, every notebook runs, then pytest (its summary line ends the output)
 	bash .ci/check-sync $(BIN)
-	$(BIN)/nbdev_test --do_print --timing
+	$(NBTEST)
 	$(BIN)/pytest tests/
 
 test-gpu: $(STAMP)  ## as `test`, plus the cells and tests marked slow and cuda
 	bash .ci/check-sync $(BIN)
-	$(BIN)/nbdev_test --do_print --timing --flags "slow cuda"
+	$(NBTEST) --flags "slow cuda"
 	$(BIN)/pytest tests/ --run-slow --run-cuda
 
 lab: $(STAMP)  ## JupyterLab on the chapters

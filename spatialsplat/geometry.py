@@ -17,7 +17,7 @@ from .core import check_tensor, save_image, write_json, atomic_path
 __all__ = ['pixel_grid', 'check_intrinsics', 'check_viewmats', 'normalize_intrinsics', 'denormalize_intrinsics',
            'default_intrinsics', 'transform_points', 'invert_rigid', 'camera_centers', 'unproject_depth', 'project',
            'pixel_rays', 'relative_viewmats', 'pointmaps_in_view1', 'change_frame', 'normalize_quat', 'quat_to_rotmat',
-           'rotmat_to_quat', 'random_quats', 'axis_angle_to_quat', 'covariance_from_scale_rot', 'umeyama',
+           'random_quats', 'axis_angle_to_quat', 'rotmat_to_quat', 'covariance_from_scale_rot', 'umeyama',
            'robust_umeyama', 'weiszfeld_scale', 'median_scale', 'focal_from_pointmap', 'intrinsics_from_focal',
            'rotation_angle_deg', 'translation_angle_deg', 'pose_errors', 'slerp', 'interpolate_viewmats', 'look_at',
            'raycast_demo_room', 'demo_views', 'backward_warp', 'frustum_segments', 'scene_figure', 'geometry_demo']
@@ -213,6 +213,25 @@ def quat_to_rotmat(q: torch.Tensor, # [...,4] wxyz, any length > 0 (normalised h
         2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], dim=-1)
     return R.reshape(*q.shape[:-1], 3, 3)
 
+def random_quats(n: int, # how many
+                 generator: torch.Generator | None = None,
+                 dtype: torch.dtype = torch.float32,
+                ) -> torch.Tensor: # [n,4] uniformly distributed unit quaternions
+    "Uniformly random rotations as unit quaternions (normalised 4D Gaussians)."
+    q = torch.randn(n, 4, generator=generator, dtype=torch.float64)
+    return normalize_quat(q).to(dtype)
+
+def axis_angle_to_quat(axis: torch.Tensor, # [...,3] need not be unit
+                       angle: torch.Tensor | float, # [...] radians
+                      ) -> torch.Tensor: # [...,4]
+    "Quaternion of a rotation by `angle` about `axis`."
+    check_tensor(axis, "axis", (..., 3), dtype="float")
+    angle = torch.as_tensor(angle, dtype=axis.dtype, device=axis.device)
+    a = axis / axis.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    h = angle[..., None] / 2
+    return torch.cat([torch.cos(h), torch.sin(h) * a], dim=-1)
+
+# %% ../nbs/01_geometry.ipynb #ecb2bf78
 def rotmat_to_quat(R: torch.Tensor, # [...,3,3] rotation matrices
                   ) -> torch.Tensor: # [...,4] wxyz, unit, w >= 0
     "Quaternions from rotation matrices, robust at every angle including 180 degrees."
@@ -233,24 +252,6 @@ def rotmat_to_quat(R: torch.Tensor, # [...,3,3] rotation matrices
     q = torch.gather(cand, -2, k[..., None, None].expand(*k.shape, 1, 4)).squeeze(-2)
     q = normalize_quat(q)
     return torch.where(q[..., :1] < 0, -q, q)
-
-def random_quats(n: int, # how many
-                 generator: torch.Generator | None = None,
-                 dtype: torch.dtype = torch.float32,
-                ) -> torch.Tensor: # [n,4] uniformly distributed unit quaternions
-    "Uniformly random rotations as unit quaternions (normalised 4D Gaussians)."
-    q = torch.randn(n, 4, generator=generator, dtype=torch.float64)
-    return normalize_quat(q).to(dtype)
-
-def axis_angle_to_quat(axis: torch.Tensor, # [...,3] need not be unit
-                       angle: torch.Tensor | float, # [...] radians
-                      ) -> torch.Tensor: # [...,4]
-    "Quaternion of a rotation by `angle` about `axis`."
-    check_tensor(axis, "axis", (..., 3), dtype="float")
-    angle = torch.as_tensor(angle, dtype=axis.dtype, device=axis.device)
-    a = axis / axis.norm(dim=-1, keepdim=True).clamp_min(1e-12)
-    h = angle[..., None] / 2
-    return torch.cat([torch.cos(h), torch.sin(h) * a], dim=-1)
 
 # %% ../nbs/01_geometry.ipynb #2a772ae4
 def covariance_from_scale_rot(scales: torch.Tensor, # [...,3] standard deviations along the local axes
