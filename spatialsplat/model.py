@@ -20,15 +20,18 @@ from torch.utils.checkpoint import checkpoint
 
 from .core import atomic_path, check_tensor, machine_info, peak_memory, time_it
 from .geometry import check_intrinsics, default_intrinsics, normalize_intrinsics
+from .render import render
+from .splatting import Gaussians
 
 # %% auto #0
 __all__ = ['SpatialSplatConfig', 'patch_positions', 'token_grid_figure', 'rope_tables', 'apply_rope', 'Mlp', 'Attention',
            'CrossAttention', 'EncoderBlock', 'DecoderBlock', 'ViTEncoder', 'context_index', 'CrossViewDecoder',
            'Interpolate', 'ResidualConvUnit', 'FusionBlock', 'DPTTrunk', 'PointHead', 'GaussianHead', 'FiLM',
-           'InstanceHead', 'exp_pointmap', 'sh_mask', 'activate_gaussians', 'importance_gate', 'GaussianMaps',
-           'SpatialSplatPrediction', 'SpatialSplat', 'LoadReport', 'checkpoint_metadata', 'read_state_dict',
-           'map_checkpoint_keys', 'load_pretrained', 'save_pretrained', 'profile_model', 'format_profile',
-           'expected_shapes', 'prediction_shapes', 'meta_forward', 'pca_rgb', 'prediction_figure']
+           'InstanceHead', 'exp_pointmap', 'sh_mask', 'activate_gaussians', 'importance_gate', 'prune_by_importance',
+           'GaussianMaps', 'SpatialSplatPrediction', 'SpatialSplat', 'LoadReport', 'checkpoint_metadata',
+           'read_state_dict', 'map_checkpoint_keys', 'load_pretrained', 'save_pretrained', 'render_input_view',
+           'profile_model', 'format_profile', 'expected_shapes', 'prediction_shapes', 'meta_forward', 'pca_rgb',
+           'prediction_figure']
 
 # %% ../nbs/07_model.ipynb #236d0e65
 _PRESETS = {
@@ -498,6 +501,13 @@ def importance_gate(opacities: torch.Tensor, # [...] opacities in [0,1]
     "The selective mechanism's gate: opacity * switch(beta), switch = beta if beta > tau else beta * off_factor."
     return opacities * torch.where(importance > threshold, importance, importance * off_factor)
 
+def prune_by_importance(gaussians: Gaussians, # with an `importance` field
+                        threshold: float = 0.5, # tau: Gaussians with importance <= tau are removed
+                       ) -> Gaussians:
+    "Inference-time selective mechanism: keep only the Gaussians whose importance exceeds the threshold."
+    if gaussians.importance is None: raise ValueError("prune_by_importance needs Gaussians with an importance field")
+    return gaussians.select(gaussians.importance > threshold)
+
 @dataclass
 class GaussianMaps:
     "Pixel-aligned Gaussians of every view as images: one Gaussian per pixel of an [h,w] map, activated, not gated."
@@ -524,12 +534,27 @@ class GaussianMaps:
             if t is not None: out[f.name] = t[b].flatten(0, 2)
         return out
 
+    def gaussians(self, b: int, # batch element
+                  opacities: torch.Tensor | None = None, # [B,V,h,w] to use instead of `self.opacities` (e.g. gated)
+                  instance: bool = True, # include the instance features
+                 ) -> Gaussians:
+        "Scene `b` as one `Gaussians` container: every view's pixels in order, SH colours, features and importance."
+        f = self.flat(b)
+        return Gaussians(means=f["means"], quats=f["quats"], scales=f["scales"],
+                         opacities=f["opacities"] if opacities is None else opacities[b].flatten(),
+                         colors=f["sh"], instance=f.get("instance") if instance else None,
+                         semantic=f.get("semantic"), importance=f["importance"])
+
 @dataclass
 class SpatialSplatPrediction:
     "What `SpatialSplat` predicts for a batch of scenes."
     fine: GaussianMaps  # one Gaussian per input pixel, with instance features
     coarse: GaussianMaps  # one Gaussian per semantic_downsample^2 pixels, with semantic features
     importance_threshold: float  # tau used for gating and pruning
+    raw_fine: torch.Tensor | None = None  # [B,V,H,W,C] Gaussian-head channels before activation (opacity logit, scale, quaternion, SH, importance logit)
+    raw_coarse: torch.Tensor | None = None  # [B,V,H/s,W/s,C] the same for the coarse field
+    fine_gaussians: list[Gaussians] | None = None  # per scene: all views' fine Gaussians, gated opacities (pruned by `predict`)
+    coarse_gaussians: list[Gaussians] | None = None  # per scene: the coarse semantic Gaussians (not gated)
     counts: list[dict] | None = None  # per scene (set by `predict`): Gaussians predicted, kept after pruning, coarse
 
     @property
@@ -682,7 +707,12 @@ class SpatialSplat(nn.Module):
         coarse_inst = F.interpolate(instance.detach().flatten(0, 1).permute(0, 3, 1, 2), size=(hc, wc), mode="nearest").permute(0, 2, 3, 1).unflatten(0, pts.shape[:2])
         fine = GaussianMaps(means=pts, instance=instance, **act(raw_fine))
         coarse = GaussianMaps(means=coarse_pts, instance=coarse_inst, semantic=semantic, **act(raw_coarse))
-        return SpatialSplatPrediction(fine=fine, coarse=coarse, importance_threshold=cfg.importance_threshold)
+        gated = importance_gate(fine.opacities, fine.importance, cfg.importance_threshold)
+        B = pts.shape[0]
+        return SpatialSplatPrediction(fine=fine, coarse=coarse, importance_threshold=cfg.importance_threshold,
+                                      raw_fine=raw_fine, raw_coarse=raw_coarse,
+                                      fine_gaussians=[fine.gaussians(b, opacities=gated) for b in range(B)],
+                                      coarse_gaussians=[coarse.gaussians(b, instance=False) for b in range(B)])
 
     def forward(self, images: torch.Tensor, # [B,V,3,H,W] RGB in [0,1]; H, W multiples of the patch size
                 Ks: torch.Tensor | None = None, # [B,V,3,3] intrinsics in pixels; None: default_intrinsics
@@ -699,14 +729,15 @@ class SpatialSplat(nn.Module):
                 Ks: torch.Tensor | None = None, # [B,V,3,3] pixel intrinsics or None
                 teacher_features: torch.Tensor | None = None, # [B,V,teacher_dim,h',w'] or None
                ) -> SpatialSplatPrediction:
-        "Inference: eval mode, no gradients; counts the Gaussians kept by the selective mechanism (beta > tau)."
+        "Inference: eval mode, no gradients; fine Gaussians with beta <= tau are removed and the counts reported."
         was_training = self.training
         self.eval()
         try: pred = self(images, Ks, teacher_features)
         finally: self.train(was_training)
-        keep = pred.keep
-        pred.counts = [{"fine_predicted": int(keep[b].numel()), "fine_kept": int(keep[b].sum()),
-                        "coarse": int(pred.coarse.opacities[b].numel())} for b in range(keep.shape[0])]
+        before = [len(g) for g in pred.fine_gaussians]
+        pred.fine_gaussians = [prune_by_importance(g, pred.importance_threshold) for g in pred.fine_gaussians]
+        pred.counts = [{"fine_predicted": n, "fine_kept": len(g), "coarse": len(c)}
+                       for n, g, c in zip(before, pred.fine_gaussians, pred.coarse_gaussians)]
         return pred
 
     def parameter_counts(self) -> dict:
@@ -937,6 +968,18 @@ def _time_stage(fn, device: torch.device, warmup: int, repeats: int) -> dict:
     return {"mean_s": t.mean().item(), "std_s": t.std(unbiased=False).item(), "min_s": t.min().item(),
             "median_s": t.median().item(), "repeats": repeats}
 
+def render_input_view(pred: SpatialSplatPrediction,
+                      Ks: torch.Tensor, # [B,V,3,3] pixel intrinsics of the inputs
+                      width: int, height: int,
+                      b: int = 0, # scene
+                      **kwargs, # more `render` arguments (backend, backgrounds, ...)
+                     ) -> tuple[dict, dict]: # fine render (rgb, depth, alpha, instance), coarse render (semantic, depth, alpha)
+    "Render scene b's fine and coarse Gaussians from view 1's camera (the identity pose in the prediction's frame)."
+    eye = torch.eye(4, device=Ks.device, dtype=Ks.dtype)[None]
+    fine = render(pred.fine_gaussians[b], eye, Ks[b, :1], width, height, **kwargs)
+    coarse = render(pred.coarse_gaussians[b], eye, Ks[b, :1], width, height, rgb=False, features=["semantic"], **kwargs)
+    return fine, coarse
+
 def profile_model(model: SpatialSplat,
                   batch: int = 1, # scenes per forward pass
                   views: int = 2, # views per scene
@@ -945,22 +988,32 @@ def profile_model(model: SpatialSplat,
                   warmup: int = 2, # untimed runs before each measurement
                   repeats: int = 5, # timed runs averaged
                   seed: int = 0,
+                  images: torch.Tensor | None = None, # [B,V,3,H,W] real inputs instead of random ones
+                  Ks: torch.Tensor | None = None, # [B,V,3,3] with `images`; None: default intrinsics
+                  teacher_features: torch.Tensor | None = None, # with `images`, when the model needs them
                  ) -> dict:
-    "Latency and peak memory of each stage of the forward pass (paper Table 6) and of the whole pass; JSON-ready."
+    "Latency and peak memory of each stage (paper Table 6: geometry, semantic lifting, Gaussian heads, rasteriser) and in total."
     dev = next(model.parameters()).device
-    inp = model.example_inputs(batch, views, height, width, seed)
-    images, teacher = inp["images"], inp["teacher_features"]
-    H, W = images.shape[-2:]
+    if images is None:
+        inp = model.example_inputs(batch, views, height, width, seed)
+        images, teacher = inp["images"], inp["teacher_features"]
+    else: teacher = teacher_features
+    B, V, _, H, W = images.shape
+    if Ks is None: Ks = default_intrinsics(W, H, device=images.device).expand(B, V, 3, 3)
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            Ks_norm = model.check_inputs(images, None, teacher)
+            Ks_norm = model.check_inputs(images, Ks, teacher)
             geo = model.geometry(images, Ks_norm)
+            pred = model(images, Ks, teacher)
+            def forward_and_render():
+                render_input_view(model(images, Ks, teacher), Ks, W, H)
             stages = {"3d_geometry": lambda: model.geometry(images, Ks_norm),
                       "semantic_lifting": lambda: model.semantic(geo, teacher),
                       "gaussian_heads": lambda: model.gaussian_params(geo),
-                      "total": lambda: model(images, None, teacher)}
+                      "rasteriser": lambda: render_input_view(pred, Ks, W, H),
+                      "total": forward_and_render}
             out = {}
             for name, fn in stages.items():
                 t = _time_stage(fn, dev, warmup, repeats)
@@ -971,7 +1024,8 @@ def profile_model(model: SpatialSplat,
     cfg = model.config
     return {"device": str(dev), "memory": "torch.cuda.max_memory_allocated" if dev.type == "cuda" else "process RSS growth",
             "timer": "CUDA events" if dev.type == "cuda" else "wall clock", "amp_dtype": cfg.amp_dtype,
-            "batch": batch, "views": views, "height": H, "width": W, "warmup": warmup, "repeats": repeats,
+            "batch": B, "views": V, "height": H, "width": W, "warmup": warmup, "repeats": repeats,
+            "rendered": "scene 0's fine (rgb + instance) and coarse (semantic) Gaussians from view 1's camera",
             "torch_threads": torch.get_num_threads(), "parameters": model.parameter_counts()["total"],
             "config": {k: cfg.to_dict()[k] for k in ("enc_dim", "enc_depth", "dec_dim", "dec_depth", "patch_size", "sh_degree")},
             "stages": out, "machine": machine_info()}
@@ -1028,12 +1082,14 @@ def prediction_figure(images: torch.Tensor, # [V,3,H,W] the input views of one s
                       pred: SpatialSplatPrediction,
                       b: int = 0, # which scene of the batch
                       target_depth: torch.Tensor | None = None, # [V,H,W] z in view 1's frame, to show beside the prediction
+                      renders: torch.Tensor | None = None, # [V,H,W,3] the Gaussians rendered at each input camera
                      ):
-    "One row per view: input, predicted z (view 1's frame), importance, gated opacity, instance PCA, semantic PCA."
+    "One row per view: input, (render), (true z), predicted z (view 1's frame), importance, gated opacity, instance and semantic PCA."
     from matplotlib.figure import Figure
     V = images.shape[0]
     sem = pred.coarse.semantic[b]
     panels = [("input", lambda v: images[v].permute(1, 2, 0).clamp(0, 1), None)]
+    if renders is not None: panels.append(("rendered Gaussians", lambda v: renders[v].clamp(0, 1), None))
     if target_depth is not None: panels.append(("true z (view 1 frame)", lambda v: target_depth[v], "viridis"))
     panels += [("predicted z (view 1 frame)", lambda v: pred.pointmaps[b, v, ..., 2], "viridis"),
                ("importance beta", lambda v: pred.importance[b, v], "magma"),
