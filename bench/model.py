@@ -57,17 +57,20 @@ def bench_tiny_cpu(repeats: int) -> dict:
 def bench_large_gpu(repeats: int, compile_blocks: bool) -> dict:
     if not torch.cuda.is_available():
         return {"measured": False, "reason": "no CUDA device on this machine; run bench/model.py on a GPU machine (H100 target)"}
-    out = {"measured": True, "gpu": torch.cuda.get_device_name()}
-    for amp in ("bf16", None):
-        cfg = SpatialSplatConfig.preset("large", amp_dtype=amp)
-        model = SpatialSplat(cfg).cuda()
+    out = {"measured": True, "gpu": torch.cuda.get_device_name(), "compiled": compile_blocks}
+    # (autocast dtype, weight dtype): float32 throughout; bf16 autocast; bf16 autocast with bf16 weights (half the weight memory)
+    for amp, wdtype in (("bf16", torch.bfloat16), ("bf16", torch.float32), (None, torch.float32)):
+        torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats()
+        torch.manual_seed(0)
+        model = SpatialSplat(SpatialSplatConfig.preset("large", amp_dtype=amp)).to("cuda", wdtype)
         if compile_blocks: model.compile_blocks()
         prof = profile_model(model, batch=1, views=2, height=256, width=256, warmup=3, repeats=repeats)
-        out[f"amp_{amp or 'fp32'}"] = {"profile": prof["stages"], "profile_table": format_profile(prof),
-                                       "total_ms": prof["stages"]["total"]["mean_ms"],
-                                       "total_peak_gb": (torch.cuda.max_memory_allocated() / 2**30)}
+        name = f"amp_{amp or 'fp32'}_weights_{str(wdtype).split('.')[-1]}"
+        out[name] = {"profile": prof["stages"], "profile_table": format_profile(prof),
+                     "total_ms": prof["stages"]["total"]["mean_ms"],
+                     "total_peak_gb_including_weights": torch.cuda.max_memory_allocated() / 2**30,
+                     "weights_gb": sum(p.numel() * p.element_size() for p in model.parameters()) / 2**30}
         del model
-        torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats()
     return out
 
 
@@ -85,9 +88,9 @@ def main(argv=None) -> dict:
     met = {"tiny_cpu_forward": tiny["forward_s"]["median_s"] <= TARGETS["tiny_cpu_forward_s"],
            "tiny_cpu_train_step": tiny["train_step_s"]["median_s"] <= TARGETS["tiny_cpu_train_step_s"]}
     if large.get("measured"):
-        best = min((v for k, v in large.items() if k.startswith("amp_")), key=lambda v: v["total_ms"])
-        met["large_gpu_total"] = best["total_ms"] <= TARGETS["large_gpu_total_ms"]
-        met["large_gpu_memory"] = best["total_peak_gb"] <= TARGETS["large_gpu_peak_gb"]
+        runs = {k: v for k, v in large.items() if k.startswith("amp_")}
+        met["large_gpu_total"] = {k: v["total_ms"] <= TARGETS["large_gpu_total_ms"] for k, v in runs.items()}
+        met["large_gpu_memory"] = {k: v["total_peak_gb_including_weights"] <= TARGETS["large_gpu_peak_gb"] for k, v in runs.items()}
     result = {"benchmark": "model", "machine": machine_info(), "torch_threads": torch.get_num_threads(),
               "load_average_1_5_15_before": list(load_before), "load_average_1_5_15_after": list(os.getloadavg()),
               "targets": TARGETS, "met": met, "tiny_cpu": tiny, "large_gpu": large,
