@@ -21,17 +21,17 @@ from torch.utils.checkpoint import checkpoint
 from .core import atomic_path, check_tensor, machine_info, peak_memory, time_it
 from .geometry import check_intrinsics, default_intrinsics, normalize_intrinsics
 from .render import render
+from .selective import apply_gate, gate_opacity, prune
 from .splatting import Gaussians
 
 # %% auto #0
 __all__ = ['SpatialSplatConfig', 'patch_positions', 'token_grid_figure', 'rope_tables', 'apply_rope', 'Mlp', 'Attention',
            'CrossAttention', 'EncoderBlock', 'DecoderBlock', 'ViTEncoder', 'context_index', 'CrossViewDecoder',
            'Interpolate', 'ResidualConvUnit', 'FusionBlock', 'DPTTrunk', 'PointHead', 'GaussianHead', 'FiLM',
-           'InstanceHead', 'exp_pointmap', 'sh_mask', 'activate_gaussians', 'importance_gate', 'prune_by_importance',
-           'GaussianMaps', 'SpatialSplatPrediction', 'SpatialSplat', 'LoadReport', 'checkpoint_metadata',
-           'read_state_dict', 'map_checkpoint_keys', 'load_pretrained', 'save_pretrained', 'render_input_view',
-           'profile_model', 'format_profile', 'expected_shapes', 'prediction_shapes', 'meta_forward', 'pca_rgb',
-           'prediction_figure']
+           'InstanceHead', 'exp_pointmap', 'sh_mask', 'activate_gaussians', 'GaussianMaps', 'SpatialSplatPrediction',
+           'SpatialSplat', 'LoadReport', 'checkpoint_metadata', 'read_state_dict', 'map_checkpoint_keys',
+           'load_pretrained', 'save_pretrained', 'render_input_view', 'profile_model', 'format_profile',
+           'expected_shapes', 'prediction_shapes', 'meta_forward', 'pca_rgb', 'prediction_figure']
 
 # %% ../nbs/07_model.ipynb #236d0e65
 _PRESETS = {
@@ -493,21 +493,6 @@ def activate_gaussians(raw: torch.Tensor, # [...,C] raw Gaussian-head channels (
             "importance": torch.sigmoid(beta[..., 0])}
 
 # %% ../nbs/07_model.ipynb #a0b0a07a
-def importance_gate(opacities: torch.Tensor, # [...] opacities in [0,1]
-                    importance: torch.Tensor, # [...] importance scores beta in (0,1)
-                    threshold: float = 0.5, # tau
-                    off_factor: float = 1e-3, # switch value per unit beta below the threshold
-                   ) -> torch.Tensor: # [...] gated opacities
-    "The selective mechanism's gate: opacity * switch(beta), switch = beta if beta > tau else beta * off_factor."
-    return opacities * torch.where(importance > threshold, importance, importance * off_factor)
-
-def prune_by_importance(gaussians: Gaussians, # with an `importance` field
-                        threshold: float = 0.5, # tau: Gaussians with importance <= tau are removed
-                       ) -> Gaussians:
-    "Inference-time selective mechanism: keep only the Gaussians whose importance exceeds the threshold."
-    if gaussians.importance is None: raise ValueError("prune_by_importance needs Gaussians with an importance field")
-    return gaussians.select(gaussians.importance > threshold)
-
 @dataclass
 class GaussianMaps:
     "Pixel-aligned Gaussians of every view as images: one Gaussian per pixel of an [h,w] map, activated, not gated."
@@ -553,7 +538,7 @@ class SpatialSplatPrediction:
     importance_threshold: float  # tau used for gating and pruning
     raw_fine: torch.Tensor | None = None  # [B,V,H,W,C] Gaussian-head channels before activation (opacity logit, scale, quaternion, SH, importance logit)
     raw_coarse: torch.Tensor | None = None  # [B,V,H/s,W/s,C] the same for the coarse field
-    fine_gaussians: list[Gaussians] | None = None  # per scene: all views' fine Gaussians, gated opacities (pruned by `predict`)
+    fine_gaussians: list[Gaussians] | None = None  # per scene: all views' fine Gaussians, gate applied (pruned by `predict`)
     coarse_gaussians: list[Gaussians] | None = None  # per scene: the coarse semantic Gaussians (not gated)
     counts: list[dict] | None = None  # per scene (set by `predict`): Gaussians predicted, kept after pruning, coarse
 
@@ -570,7 +555,7 @@ class SpatialSplatPrediction:
     @property
     def gated_opacities(self) -> torch.Tensor:
         "[B,V,H,W] fine opacities after the selective gate."
-        return importance_gate(self.fine.opacities, self.fine.importance, self.importance_threshold)
+        return gate_opacity(self.fine.opacities, self.fine.importance, self.importance_threshold)
 
     @property
     def keep(self) -> torch.Tensor:
@@ -707,11 +692,10 @@ class SpatialSplat(nn.Module):
         coarse_inst = F.interpolate(instance.detach().flatten(0, 1).permute(0, 3, 1, 2), size=(hc, wc), mode="nearest").permute(0, 2, 3, 1).unflatten(0, pts.shape[:2])
         fine = GaussianMaps(means=pts, instance=instance, **act(raw_fine))
         coarse = GaussianMaps(means=coarse_pts, instance=coarse_inst, semantic=semantic, **act(raw_coarse))
-        gated = importance_gate(fine.opacities, fine.importance, cfg.importance_threshold)
-        B = pts.shape[0]
-        return SpatialSplatPrediction(fine=fine, coarse=coarse, importance_threshold=cfg.importance_threshold,
+        tau, B = cfg.importance_threshold, pts.shape[0]
+        return SpatialSplatPrediction(fine=fine, coarse=coarse, importance_threshold=tau,
                                       raw_fine=raw_fine, raw_coarse=raw_coarse,
-                                      fine_gaussians=[fine.gaussians(b, opacities=gated) for b in range(B)],
+                                      fine_gaussians=[apply_gate(fine.gaussians(b), tau) for b in range(B)],
                                       coarse_gaussians=[coarse.gaussians(b, instance=False) for b in range(B)])
 
     def forward(self, images: torch.Tensor, # [B,V,3,H,W] RGB in [0,1]; H, W multiples of the patch size
@@ -734,10 +718,10 @@ class SpatialSplat(nn.Module):
         self.eval()
         try: pred = self(images, Ks, teacher_features)
         finally: self.train(was_training)
-        before = [len(g) for g in pred.fine_gaussians]
-        pred.fine_gaussians = [prune_by_importance(g, pred.importance_threshold) for g in pred.fine_gaussians]
-        pred.counts = [{"fine_predicted": n, "fine_kept": len(g), "coarse": len(c)}
-                       for n, g, c in zip(before, pred.fine_gaussians, pred.coarse_gaussians)]
+        pruned = [prune(pred.fine.gaussians(b), pred.importance_threshold) for b in range(len(pred.fine_gaussians))]
+        pred.fine_gaussians = [g for g, _ in pruned]
+        pred.counts = [{"fine_predicted": st.total, "fine_kept": st.kept, "coarse": len(c)}
+                       for (_, st), c in zip(pruned, pred.coarse_gaussians)]
         return pred
 
     def parameter_counts(self) -> dict:
