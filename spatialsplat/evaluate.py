@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 import math
 import time
 from dataclasses import dataclass, field, replace
@@ -26,8 +25,6 @@ from .render import rasterize, render
 from .perceptual import LPIPS, load_lpips, psnr_from_mse, ssim
 from .model import GaussianMaps, SpatialSplat, SpatialSplatPrediction, format_profile, profile_model
 from .data import CLASS_COLORS, SceneDataset, collate_views, colorize_ids
-
-_logger = logging.getLogger("spatialsplat.evaluate")
 
 # %% auto #0
 __all__ = ['SSIM_CONVENTIONS', 'ALIGN_METHODS', 'MIN_FIT_SCALE', 'FIGURE_PANELS', 'METRICS', 'FORMATS', 'default_lpips',
