@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # cores (on a 2-core machine two 2-thread notebooks ran several times slower than two 1-thread ones).
 NBTEST := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/nbdev_test --do_print --timing
 
-.PHONY: install demo test test-gpu test-fast lab bench clean-venv
+.PHONY: install demo test test-gpu test-browser test-fast lab bench clean-venv
 
 $(STAMP): setup.py settings.ini constraints-cpu.txt .ci/install-venv
 	bash .ci/install-venv $(VENV)
@@ -29,6 +29,10 @@ test-gpu: $(STAMP)  ## as `test`, plus the cells and tests marked slow and cuda
 	bash .ci/check-sync $(BIN)
 	$(NBTEST) --flags "slow cuda"
 	$(BIN)/pytest tests/ --run-slow --run-cuda
+
+test-browser: $(STAMP)  ## end to end in headless Chromium: JupyterLab runs the widget chapter, a slider moves, the picture changes
+	bash .ci/install-browser
+	$(BIN)/pytest tests/test_browser.py --run-slow -v
 
 lab: $(STAMP)  ## JupyterLab on the chapters
 	$(BIN)/jupyter lab nbs/
