@@ -20,6 +20,7 @@ from torch.utils.checkpoint import checkpoint
 
 from .core import atomic_path, check_tensor, machine_info, peak_memory, time_it
 from .geometry import check_intrinsics, default_intrinsics, normalize_intrinsics
+from .fields import pca_rgb
 from .render import render
 from .selective import apply_gate, gate_opacity, prune
 from .splatting import Gaussians
@@ -31,7 +32,7 @@ __all__ = ['SpatialSplatConfig', 'patch_positions', 'token_grid_figure', 'rope_t
            'InstanceHead', 'exp_pointmap', 'sh_mask', 'activate_gaussians', 'GaussianMaps', 'SpatialSplatPrediction',
            'SpatialSplat', 'LoadReport', 'checkpoint_metadata', 'read_state_dict', 'map_checkpoint_keys',
            'load_pretrained', 'save_pretrained', 'render_input_view', 'profile_model', 'format_profile',
-           'expected_shapes', 'prediction_shapes', 'meta_forward', 'pca_rgb', 'prediction_figure']
+           'expected_shapes', 'prediction_shapes', 'meta_forward', 'prediction_figure']
 
 # %% ../nbs/07_model.ipynb #236d0e65
 _PRESETS = {
@@ -1049,19 +1050,6 @@ def meta_forward(cfg: SpatialSplatConfig, B: int = 1, V: int = 2, H: int | None 
     return model.assemble(geo, *model.semantic(geo, teacher), *model.gaussian_params(geo))
 
 # %% ../nbs/07_model.ipynb #8766db47
-def pca_rgb(features: torch.Tensor, # [...,D] feature vectors
-            mask: torch.Tensor | None = None, # [...] bool: fit the projection on these entries only
-           ) -> torch.Tensor: # [...,3] in [0,1]
-    "Project features onto their first three principal components and scale each to [0,1] (2nd-98th percentile)."
-    x = features.detach().float().reshape(-1, features.shape[-1])
-    fit = x if mask is None else x[mask.reshape(-1)]
-    mean = fit.mean(0)
-    _, _, Vh = torch.linalg.svd(fit - mean, full_matrices=False)
-    y = (x - mean) @ Vh[:3].T
-    if y.shape[1] < 3: y = torch.cat([y, torch.zeros(len(y), 3 - y.shape[1])], 1)
-    lo, hi = torch.quantile(y, 0.02, dim=0), torch.quantile(y, 0.98, dim=0)
-    return ((y - lo) / (hi - lo).clamp_min(1e-8)).clamp(0, 1).reshape(*features.shape[:-1], 3)
-
 def prediction_figure(images: torch.Tensor, # [V,3,H,W] the input views of one scene
                       pred: SpatialSplatPrediction,
                       b: int = 0, # which scene of the batch
@@ -1078,8 +1066,8 @@ def prediction_figure(images: torch.Tensor, # [V,3,H,W] the input views of one s
     panels += [("predicted z (view 1 frame)", lambda v: pred.pointmaps[b, v, ..., 2], "viridis"),
                ("importance beta", lambda v: pred.importance[b, v], "magma"),
                ("gated opacity", lambda v: pred.gated_opacities[b, v], "magma"),
-               ("instance features (PCA)", lambda v: pca_rgb(pred.fine.instance[b])[v], None),
-               ("semantic features (PCA, 1/8)", lambda v: pca_rgb(sem)[v], None)]
+               ("instance features (PCA)", lambda v: pca_rgb(pred.fine.instance[b])[0][v], None),
+               ("semantic features (PCA, 1/8)", lambda v: pca_rgb(sem)[0][v], None)]
     fig = Figure(figsize=(2.1 * len(panels), 2.2 * V), dpi=80)
     axs = fig.subplots(V, len(panels), squeeze=False)
     depth_range = [t for name, f, _ in panels if "z" in name for t in [torch.stack([f(v) for v in range(V)])]]

@@ -5,15 +5,17 @@
 # %% ../nbs/03_selective_gaussians.ipynb #38eb8b03
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import torch
 
 from .core import check_tensor
-from .splatting import Gaussians
+from .geometry import check_intrinsics, check_viewmats, project, unproject_depth
+from .splatting import Gaussians, rasterize_torch
 
 # %% auto #0
-__all__ = ['LOW_GAIN', 'gate_opacity', 'PruneStats', 'apply_gate', 'prune']
+__all__ = ['LOW_GAIN', 'gate_opacity', 'PruneStats', 'apply_gate', 'prune', 'covered_mask', 'fit_importance']
 
 # %% ../nbs/03_selective_gaussians.ipynb #13cc4b0b
 LOW_GAIN = 1e-3  # s(beta) = LOW_GAIN * beta at or below the threshold
@@ -63,3 +65,75 @@ def prune(gaussians: Gaussians, # with `importance` [N]
     gated = apply_gate(gaussians, tau)
     mask = gaussians.importance > tau
     return gated.select(mask), PruneStats(int(mask.sum()), len(gaussians), mask)
+
+# %% ../nbs/03_selective_gaussians.ipynb #06d3d972
+def covered_mask(depths: torch.Tensor, # [V,H,W] z-depth of each view; <= 0 means no surface
+                 Ks: torch.Tensor, # [V,3,3] pixels
+                 viewmats: torch.Tensor, # [V,4,4] world-to-camera
+                 rel_tol: float = 0.02, # relative depth agreement that counts as "the same surface"
+                 others: str = "earlier", # "earlier": seen by a view u < v; "any": seen by any other view
+                ) -> torch.Tensor: # [V,H,W] bool
+    "Pixels whose surface point another view also sees: inside its image and not occluded there."
+    d = {}
+    check_tensor(depths, "depths", ("V", "H", "W"), dtype="float", finite=True, dims=d)
+    check_tensor(Ks, "Ks", ("V", 3, 3), dims=d); check_tensor(viewmats, "viewmats", ("V", 4, 4), dims=d)
+    check_intrinsics(Ks); check_viewmats(viewmats)
+    if others not in ("earlier", "any"): raise ValueError(f"others must be 'earlier' or 'any', got {others!r}")
+    if not rel_tol > 0: raise ValueError(f"rel_tol must be > 0, got {rel_tol!r}")
+    V, H, W = depths.shape
+    pts = unproject_depth(depths, Ks, viewmats).reshape(V, H * W, 3)          # world points of every pixel
+    inv = torch.where(depths > 0, 1 / depths.clamp_min(1e-12), torch.zeros_like(depths))   # inverse depth: bilinear is exact on planes
+    out = torch.zeros(V, H * W, dtype=torch.bool, device=depths.device)
+    for v in range(V):
+        for u in (range(v) if others == "earlier" else [u for u in range(V) if u != v]):
+            uv, z, front = project(pts[v], Ks[u], viewmats[u])
+            inside = front & (uv[:, 0] >= 0) & (uv[:, 0] < W) & (uv[:, 1] >= 0) & (uv[:, 1] < H)
+            grid = torch.stack([uv[:, 0] / W * 2 - 1, uv[:, 1] / H * 2 - 1], -1).to(depths.dtype)   # pixel centres at +0.5
+            inv_d = torch.nn.functional.grid_sample(inv[u][None, None], grid[None, None], mode="bilinear",
+                                                    padding_mode="border", align_corners=False)[0, 0, 0]
+            agree = (inv_d > 0) & ((1 / inv_d.clamp_min(1e-12) - z).abs() <= rel_tol * z)
+            out[v] |= inside & agree & (depths[v].reshape(-1) > 0)
+    return out.reshape(V, H, W)
+
+# %% ../nbs/03_selective_gaussians.ipynb #ec79168f
+def fit_importance(gaussians: Gaussians, # fixed geometry and colours (`colors` [N,3] RGB or [N,K,3] SH)
+                   images: torch.Tensor, # [T,H,W,3] target images in [0,1]
+                   viewmats: torch.Tensor, # [T,4,4] world-to-camera of the targets
+                   Ks: torch.Tensor, # [T,3,3]
+                   steps: int = 100, # optimiser steps
+                   lr: float = 0.02, # Adam learning rate on the importance logits
+                   budget: float = 0.0, # lambda of the L1 budget term lambda * mean(beta); 0 = off (the paper)
+                   tau: float = 0.5, # the switch threshold
+                   init: float | torch.Tensor = 0.9, # initial importance: a number, or [N] values in (0,1)
+                   views_per_step: int | None = None, # render this many random targets per step; None = all
+                   generator: torch.Generator | None = None, # picks the targets per step
+                  ) -> tuple[torch.Tensor, dict]: # importance [N] in (0,1), history {"loss", "render_loss", "kept"} per step
+    "Fit per-Gaussian importance scores by Adam on the rendering loss (+ optional L1 budget), all else fixed."
+    if not isinstance(gaussians, Gaussians): raise TypeError(f"gaussians must be a Gaussians, got {type(gaussians).__name__}")
+    d = {}
+    check_tensor(images, "images", ("T", None, None, 3), dtype="float", finite=True, dims=d)
+    check_tensor(viewmats, "viewmats", ("T", 4, 4), dims=d); check_tensor(Ks, "Ks", ("T", 3, 3), dims=d)
+    tau = _check_tau(tau)
+    if not isinstance(steps, int) or steps < 0: raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+    if budget < 0: raise ValueError(f"budget must be >= 0, got {budget!r}")
+    T, H, W, _ = images.shape
+    k = T if views_per_step is None else int(views_per_step)
+    if not 1 <= k <= T: raise ValueError(f"views_per_step must be in 1..{T} (the number of targets), got {views_per_step!r}")
+    g = gaussians.detach()
+    sh = g.sh_degree
+    start = torch.as_tensor(init, dtype=g.dtype, device=g.device).expand(len(g)).clone()
+    if not ((start > 0) & (start < 1)).all(): raise ValueError("init must be in (0, 1) (a sigmoid output)")
+    logits = torch.logit(start).requires_grad_()
+    opt = torch.optim.Adam([logits], lr=lr)
+    hist = {"loss": [], "render_loss": [], "kept": []}
+    for _ in range(steps):
+        pick = torch.randperm(T, generator=generator)[:k] if k < T else torch.arange(T)
+        beta = torch.sigmoid(logits)
+        out, _, _ = rasterize_torch(g.means, g.quats, g.scales, gate_opacity(g.opacities, beta, tau), g.colors,
+                                    viewmats[pick], Ks[pick], W, H, sh_degree=sh)
+        render_loss = ((out - images[pick]) ** 2).mean()
+        loss = render_loss + budget * beta.mean()
+        opt.zero_grad(); loss.backward(); opt.step()
+        hist["loss"].append(loss.item()); hist["render_loss"].append(render_loss.item())
+        hist["kept"].append((beta.detach() > tau).float().mean().item())
+    return torch.sigmoid(logits).detach(), hist
