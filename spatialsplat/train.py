@@ -880,7 +880,11 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, callba
                         pred = net(batch["context_images"], batch["context_Ks"], batch["context_features"] if conditioned else None)
                         loss, terms, renders = compute_losses(pred, batch, cfg, lpips, gen)
                         finite_loss &= bool(torch.isfinite(loss))
-                        scaler.scale(loss / cfg.accumulate).backward()
+                        # every parameter gets a gradient, zero where the objective does not reach (a term with weight 0 leaves
+                        # whole heads out): DDP reduces a bucket only when all its parameters have one, so without this the
+                        # ranks would silently keep different gradients (the 2-process test below catches exactly that)
+                        touch = sum(p.reshape(-1)[0] for p in params) * 0.0
+                        scaler.scale((loss + touch) / cfg.accumulate).backward()
                     micro += 1
                     terms["loss"] = float(loss.detach())
                     terms["psnr"] = psnr(renders["rgb"].detach().clamp(0, 1), batch["target_images"]).mean().item()
