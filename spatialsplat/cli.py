@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import math
@@ -114,6 +113,7 @@ def write_outputs(scene: ExplorerScene, # what to write
     "PLY of the pruned semantic Gaussians, input and trajectory PNGs, a GIF, a standalone 3D HTML page and summary.json."
     out = Path(out_dir)
     (out / "frames").mkdir(parents=True, exist_ok=True)
+    for old in (out / "frames").glob("frame_*.png"): old.unlink()      # a shorter trajectory must not leave older frames behind
     tau = scene.tau if threshold is None else threshold
     t = {}
     t0 = time.perf_counter()
