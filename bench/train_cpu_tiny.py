@@ -10,7 +10,7 @@ Writes
 - data_samples/checkpoints/cpu_tiny.safetensors: the trained weights in float16 (a few MB), loadable with
   `SpatialSplat.from_pretrained`; the metrics in the JSON are those of this float16 file.
 
-Usage: python bench/train_cpu_tiny.py [--minutes 30] [--out-dir outputs/train/cpu_tiny] [--resume] [--no-commit-files]
+Usage: python bench/train_cpu_tiny.py [--minutes 30] [--out-dir outputs/proof/cpu_tiny] [--resume] [--no-commit-files]
 (`make proof` runs it with the defaults.)
 """
 import argparse
@@ -55,11 +55,14 @@ def verdict(metrics: dict) -> dict:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--minutes", type=float, default=30.0, help="training time limit in minutes (default 30)")
-    p.add_argument("--out-dir", default="outputs/train/cpu_tiny", help="the run folder")
+    p.add_argument("--out-dir", default="outputs/proof/cpu_tiny", help="the run folder (this script's own: replaced unless --resume)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out-dir instead of starting fresh")
     p.add_argument("--no-commit-files", action="store_true", help="do not write bench/results/ and data_samples/checkpoints/")
     a = p.parse_args(argv)
     cmd = "python bench/train_cpu_tiny.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    if not a.resume and Path(a.out_dir).exists():
+        print(f"removing the previous proof run in {a.out_dir} (pass --resume to continue it instead)", file=sys.stderr)
+        shutil.rmtree(a.out_dir)
     cfg = TrainConfig.preset("cpu_tiny", time_limit_min=a.minutes, out_dir=a.out_dir, resume="auto" if a.resume else None,
                              progress=sys.stderr.isatty())
     torch.set_num_threads(cfg.num_threads or torch.get_num_threads())

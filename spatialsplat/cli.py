@@ -111,6 +111,7 @@ def write_outputs(scene: ExplorerScene, # what to write
                   progress: bool = False, # a tqdm bar over the trajectory
                  ) -> dict: # the summary written to summary.json
     "PLY of the pruned semantic Gaussians, input and trajectory PNGs, a GIF, a standalone 3D HTML page and summary.json."
+    states = trajectory_states(frames, threshold=scene.tau if threshold is None else threshold, scale=scale)  # bad arguments fail before any file
     out = Path(out_dir)
     (out / "frames").mkdir(parents=True, exist_ok=True)
     for old in (out / "frames").glob("frame_*.png"): old.unlink()      # a shorter trajectory must not leave older frames behind
@@ -125,7 +126,7 @@ def write_outputs(scene: ExplorerScene, # what to write
         save_image(panel({f"input view {i + 1}": im for i, im in enumerate(scene.images)}), out / "inputs.png")
         files["inputs"] = "inputs.png"
     t0, pics = time.perf_counter(), []
-    for k, st in enumerate(_progress(trajectory_states(frames, threshold=tau, scale=scale), "rendering", progress)):
+    for k, st in enumerate(_progress(states, "rendering", progress)):
         pics.append(panel({f: view(scene, replace(st, field=f)) for f in TRAJECTORY_FIELDS}))
         save_image(pics[-1], out / "frames" / f"frame_{k:03d}.png")
     write_gif(pics, out / "trajectory.gif")
@@ -157,6 +158,7 @@ def run_demo(out_dir: str | os.PathLike = "outputs/demo", # where the files go
             ) -> dict: # the summary written to out_dir/summary.json
     "The demo: the committed checkpoint reconstructs a held-out synthetic room and writes every output of `write_outputs`, with metrics."
     from spatialsplat.evaluate import evaluate
+    trajectory_states(frames)                                    # a bad frame count fails before any work
     t0 = time.perf_counter()
     path = demo_checkpoint() if checkpoint is None else Path(checkpoint)
     model = load_model(path, device)
@@ -216,6 +218,7 @@ def run_infer(image1: str | os.PathLike, # first photo (the scene is expressed i
               progress: bool = False,
              ) -> dict: # the summary written to out_dir/summary.json
     "Reconstruct two photos with a trained checkpoint and write every output of `write_outputs`."
+    trajectory_states(frames)                                    # a bad frame count fails before any work
     t0 = time.perf_counter()
     path = demo_checkpoint() if checkpoint is None else Path(checkpoint)
     model = load_model(path, device)
@@ -246,6 +249,13 @@ def _set_value(text: str):
     except ValueError: return text
 
 def _print_json(d: dict) -> None: print(json.dumps(d, indent=1, default=str))
+
+def _positive_int(text: str) -> int:
+    "argparse type: an int >= 1."
+    try: v = int(text)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected an int >= 1, got {text!r}") from None
+    if v < 1: raise argparse.ArgumentTypeError(f"expected an int >= 1, got {v}")
+    return v
 
 # %% ../nbs/13_cli.ipynb #25942d5a
 def _cmd_demo(a) -> int:
@@ -336,14 +346,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="outputs/demo", help="output folder")
     s.add_argument("--checkpoint", default=None, help="a .safetensors file from save_pretrained; default: data_samples/checkpoints/")
     s.add_argument("--item", type=int, default=0, help="test item of data_samples/synthetic")
-    s.add_argument("--frames", type=int, default=24, help="frames of the novel-view trajectory")
+    s.add_argument("--frames", type=_positive_int, default=24, help="frames of the novel-view trajectory")
     s = cmd("infer", "reconstruct your own two photos; write PLY, PNGs, GIF, HTML, summary.json", _cmd_infer)
     s.add_argument("image1", help="first photo (the scene is expressed in its camera frame)")
     s.add_argument("image2", help="second photo")
     s.add_argument("--intrinsics", default=None, help="'fx,fy,cx,cy' in pixels of the photos, or a JSON file (3x3, two 3x3, or {file name: 3x3}); default: a guess")
     s.add_argument("--checkpoint", default=None, help="a .safetensors file from save_pretrained; default: data_samples/checkpoints/")
     s.add_argument("--out", default="outputs/infer", help="output folder")
-    s.add_argument("--frames", type=int, default=24, help="frames of the novel-view trajectory")
+    s.add_argument("--frames", type=_positive_int, default=24, help="frames of the novel-view trajectory")
     s = cmd("train", "train a network (chapter 10); under torchrun every process runs this (DDP)", _cmd_train)
     g = s.add_mutually_exclusive_group()
     g.add_argument("--preset", default="cpu_tiny", help="training preset: cpu_tiny or scannet_large")
@@ -388,7 +398,11 @@ def main(argv: list[str] | None = None, # arguments after the program name; None
     if a.command is None:
         p.print_help(); return 0
     logging.basicConfig(level=logging.WARNING if a.quiet else logging.INFO, format="%(message)s")
-    try: return a.fn(a)
+    try:
+        if getattr(a, "device", None):                           # an unavailable device is the user's mistake, not a bug
+            try: get_device(a.device)
+            except RuntimeError as e: raise ValueError(f"--device {a.device}: {e}") from None
+        return a.fn(a)
     except KeyboardInterrupt as e:
         print(f"spatialsplat {a.command}: interrupted{': ' + str(e) if str(e) else ''}", file=sys.stderr); return 130
     except USER_ERRORS as e:

@@ -765,7 +765,7 @@ def _resolve_resume(cfg: TrainConfig, out_dir: Path) -> Path | None:
     existing = find_checkpoint(out_dir) if out_dir.exists() else None
     if cfg.resume is None:
         if existing is not None:
-            raise ValueError(f"{out_dir} already holds a checkpoint ({existing.name}); pass resume='auto' to continue it, "
+            raise ValueError(f"{out_dir} already holds a checkpoint ({existing.name}); continue it with resume='auto' (command line: --resume), "
                              f"or choose another out_dir")
         return None
     if cfg.resume == "auto": return existing
@@ -820,6 +820,9 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, callba
         if saved != mcfg.to_dict():
             raise ValueError(f"checkpoint {resume_from} was trained with another network configuration; resume needs the same model settings")
         step, micro, skipped = st["step"], st["micro_step"], st["skipped_steps"]
+        for g, f in zip(optimizer.param_groups, param_groups(model, cfg)):   # this run's rates, decay and betas, not the saved ones
+            if g.get("name", f["name"]) != f["name"]: raise ValueError(f"checkpoint {resume_from} groups the parameters differently (backbone prefixes changed?)")
+            g["base_lr"], g["weight_decay"], g["betas"] = f["base_lr"], f["weight_decay"], tuple(cfg.betas)
         if rank == 0: _logger.info("resumed from %s at step %d", resume_from, step)
     net = model
     if world > 1:
@@ -932,7 +935,7 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, callba
         if last_ckpt is None or Path(last_ckpt).name != f"step_{step:07d}": last_ckpt = checkpoint(step)
         if stop_reason == "interrupted":
             raise KeyboardInterrupt(f"training interrupted at step {step}; checkpoint saved in {last_ckpt}; "
-                                    f"continue with resume='auto' (same out_dir)")
+                                    f"continue with resume='auto' (command line: --resume) and the same out_dir")
         final = None
         if rank == 0:
             final = save_pretrained(model, out_dir / "model.safetensors")

@@ -30,7 +30,7 @@ def test_help_lists_every_command():
     (("infer", "no/such/photo.jpg", "data_samples/pairs/room_a_2.jpg"), "not found"),
     (("infer", "settings.ini", "settings.ini"), "settings.ini"),
     (("eval", "missing.safetensors"), "checkpoint not found"),
-    (("demo", "--frames", "many"), "invalid int value"),
+    (("demo", "--frames", "many"), "expected an int >= 1"),
     (("nonsense",), "invalid choice"),
 ])
 def test_a_mistake_is_one_line_and_exit_code_2(args, words):
