@@ -23,11 +23,11 @@ from pathlib import Path
 
 import torch
 
-from spatialsplat.core import machine_info, write_json
+from spatialsplat.core import atomic_path, machine_info, write_json
 from spatialsplat.data import SceneDataset, sample_data_root
 from spatialsplat.evaluate import evaluate
 from spatialsplat.model import SpatialSplat, save_pretrained
-from spatialsplat.train import TrainConfig, init_coarse_scale, read_metrics, train
+from spatialsplat.train import TrainConfig, build_model, read_metrics, train
 
 TARGETS = {"psnr": (">", 20.0), "miou": (">", 0.6), "ari": (">", 0.6), "kept_fraction": ("<=", 0.75)}
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,12 +67,7 @@ def main(argv=None) -> int:
                              progress=sys.stderr.isatty())
     torch.set_num_threads(cfg.num_threads or torch.get_num_threads())
 
-    # the same initial weights as the run (train() seeds with cfg.seed and builds the network first)
-    torch.manual_seed(cfg.seed)
-    before = SpatialSplat(cfg.model_config())
-    if cfg.coarse_init_scale is not None: init_coarse_scale(before, cfg.coarse_init_scale)
-    metrics_before = held_out_metrics(before, None)
-    del before
+    metrics_before = held_out_metrics(build_model(cfg), None)   # the run's initial weights (train() builds them the same way)
 
     t0 = time.perf_counter()
     res = train(cfg)
@@ -104,8 +99,7 @@ def main(argv=None) -> int:
     if not a.no_commit_files:
         res_dir = ROOT / "bench/results"
         write_json(res_dir / "train_cpu_tiny.json", result)
-        shutil.copyfile(Path(a.out_dir) / "metrics.jsonl", res_dir / "train_cpu_tiny_metrics.jsonl.tmp")
-        (res_dir / "train_cpu_tiny_metrics.jsonl.tmp").replace(res_dir / "train_cpu_tiny_metrics.jsonl")
+        with atomic_path(res_dir / "train_cpu_tiny_metrics.jsonl") as tmp: shutil.copyfile(Path(a.out_dir) / "metrics.jsonl", tmp)
     return 0
 
 

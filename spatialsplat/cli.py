@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw
 from . import __version__
 from .core import get_device, machine_info, to_uint8_hwc, atomic_path, write_json, save_image
 from .data import SceneDataset, load_pair, sample_data_root
+from .model import SpatialSplat
 from .splatting import Gaussians, save_ply
 from .widgets import ExplorerScene, ExplorerState, demo_checkpoint, kept_gaussians, load_model, points_figure, reconstruct, view
 
@@ -111,11 +112,11 @@ def write_outputs(scene: ExplorerScene, # what to write
                   progress: bool = False, # a tqdm bar over the trajectory
                  ) -> dict: # the summary written to summary.json
     "PLY of the pruned semantic Gaussians, input and trajectory PNGs, a GIF, a standalone 3D HTML page and summary.json."
-    states = trajectory_states(frames, threshold=scene.tau if threshold is None else threshold, scale=scale)  # bad arguments fail before any file
+    tau = scene.tau if threshold is None else threshold
+    states = trajectory_states(frames, threshold=tau, scale=scale)     # bad arguments fail before any file is touched
     out = Path(out_dir)
     (out / "frames").mkdir(parents=True, exist_ok=True)
     for old in (out / "frames").glob("frame_*.png"): old.unlink()      # a shorter trajectory must not leave older frames behind
-    tau = scene.tau if threshold is None else threshold
     t = {}
     t0 = time.perf_counter()
     g = semantic_gaussians(scene, tau)
@@ -149,6 +150,13 @@ def write_outputs(scene: ExplorerScene, # what to write
     return res
 
 # %% ../nbs/13_cli.ipynb #bbffa43f
+def _load_for_run(checkpoint, device, frames: int) -> tuple[Path, SpatialSplat, float]:
+    "Check the frame count, then load the checkpoint (default: the committed one): (path, model, seconds)."
+    trajectory_states(frames)                                    # a bad frame count fails before any work
+    t0 = time.perf_counter()
+    path = demo_checkpoint() if checkpoint is None else Path(checkpoint)
+    return path, load_model(path, device), time.perf_counter() - t0
+
 def run_demo(out_dir: str | os.PathLike = "outputs/demo", # where the files go
              checkpoint: str | os.PathLike | None = None, # None: the committed checkpoint (see widgets.demo_checkpoint)
              item: int = 0, # which test item of data_samples/synthetic
@@ -158,11 +166,7 @@ def run_demo(out_dir: str | os.PathLike = "outputs/demo", # where the files go
             ) -> dict: # the summary written to out_dir/summary.json
     "The demo: the committed checkpoint reconstructs a held-out synthetic room and writes every output of `write_outputs`, with metrics."
     from spatialsplat.evaluate import evaluate
-    trajectory_states(frames)                                    # a bad frame count fails before any work
-    t0 = time.perf_counter()
-    path = demo_checkpoint() if checkpoint is None else Path(checkpoint)
-    model = load_model(path, device)
-    t_load = time.perf_counter() - t0
+    path, model, t_load = _load_for_run(checkpoint, device, frames)
     ds = SceneDataset(sample_data_root(), size=tuple(model.config.image_size), mode="test")
     if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item < len(ds):
         raise ValueError(f"item must be an int in 0..{len(ds) - 1} (test items of {sample_data_root()}), got {item!r}")
@@ -218,14 +222,10 @@ def run_infer(image1: str | os.PathLike, # first photo (the scene is expressed i
               progress: bool = False,
              ) -> dict: # the summary written to out_dir/summary.json
     "Reconstruct two photos with a trained checkpoint and write every output of `write_outputs`."
-    trajectory_states(frames)                                    # a bad frame count fails before any work
-    t0 = time.perf_counter()
-    path = demo_checkpoint() if checkpoint is None else Path(checkpoint)
-    model = load_model(path, device)
+    path, model, t_load = _load_for_run(checkpoint, device, frames)
     if model.config.teacher_dim:
         raise ValueError(f"{path.name} is conditioned on 2D teacher features (teacher_dim={model.config.teacher_dim}); "
                          f"infer works with unconditioned checkpoints (teacher_dim=0)")
-    t_load = time.perf_counter() - t0
     pair = load_pair(image1, image2, intrinsics, size=tuple(model.config.image_size))
     t0 = time.perf_counter()
     scene, _ = reconstruct(model, pair["images"], pair["Ks"])
@@ -243,11 +243,6 @@ class _Parser(argparse.ArgumentParser):
 
 USER_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError, ValueError, TypeError)  # printed as one line
 
-def _set_value(text: str):
-    "A --set value: JSON when it parses (numbers, true, null, lists, dicts), else the plain string."
-    try: return json.loads(text)
-    except ValueError: return text
-
 def _print_json(d: dict) -> None: print(json.dumps(d, indent=1, default=str))
 
 def _positive_int(text: str) -> int:
@@ -258,10 +253,13 @@ def _positive_int(text: str) -> int:
     return v
 
 # %% ../nbs/13_cli.ipynb #25942d5a
+def _wrote(out: str, s: dict) -> None:
+    print(f"wrote {out}/: scene.ply ({s['gaussians']['fine_kept']:,} of {s['gaussians']['fine_predicted']:,} Gaussians kept), "
+          f"inputs.png, overview.png, frames/ ({s['trajectory']['frames']} PNGs), trajectory.gif, scene.html, summary.json")
+
 def _cmd_demo(a) -> int:
     s = run_demo(a.out, a.checkpoint, a.item, a.frames, a.device, progress=not a.quiet)
-    print(f"wrote {a.out}/: scene.ply ({s['gaussians']['fine_kept']:,} of {s['gaussians']['fine_predicted']:,} Gaussians kept), "
-          f"inputs.png, overview.png, frames/ ({a.frames} PNGs), trajectory.gif, scene.html, summary.json")
+    _wrote(a.out, s)
     m = s["metrics_vs_ground_truth"]
     print(f"against ground truth: PSNR {m['psnr']:.2f} dB, mIoU {m['miou']:.3f}, ARI {m['ari']:.3f}; "
           f"predict {s['timing_s']['predict']:.2f} s on {s['device']}")
@@ -270,27 +268,15 @@ def _cmd_demo(a) -> int:
 def _cmd_infer(a) -> int:
     Ks = parse_intrinsics(a.intrinsics, (Path(a.image1).name, Path(a.image2).name))
     s = run_infer(a.image1, a.image2, Ks, a.out, a.checkpoint, a.frames, a.device, progress=not a.quiet)
-    print(f"wrote {a.out}/: scene.ply ({s['gaussians']['fine_kept']:,} of {s['gaussians']['fine_predicted']:,} Gaussians kept), "
-          f"inputs.png, overview.png, frames/, trajectory.gif, scene.html, summary.json")
+    _wrote(a.out, s)
     return 0
 
 def _cmd_train(a) -> int:
-    from spatialsplat.train import TrainConfig, train
-    over = {}
-    for item in a.set:
-        if "=" not in item: raise ValueError(f"--set expects FIELD=VALUE, got {item!r}")
-        k, v = item.split("=", 1); over[k.strip()] = _set_value(v)
-    for key, val in (("out_dir", a.out), ("resume", a.resume), ("max_steps", a.steps), ("time_limit_min", a.minutes), ("device", a.device)):
-        if val is not None: over[key] = val
+    from spatialsplat.train import build_config, train
+    over = {key: val for key, val in (("out_dir", a.out), ("resume", a.resume), ("max_steps", a.steps), ("time_limit_min", a.minutes),
+                                      ("device", a.device)) if val is not None}
     if a.quiet: over["progress"] = False
-    if a.config:
-        p = Path(a.config)
-        if not p.is_file(): raise FileNotFoundError(f"config file not found: {p}")
-        try: d = json.loads(p.read_text())
-        except ValueError as e: raise ValueError(f"{p} is not valid JSON: {e}") from None
-        cfg = TrainConfig.from_dict({**d, **over})
-    else: cfg = TrainConfig.preset(a.preset, **over)
-    res = train(cfg)
+    res = train(build_config(None if a.config else a.preset, a.config, a.set, **over))
     if res.rank == 0:
         print(f"trained {res.step} steps ({res.stop_reason}) in {res.elapsed_s:.0f} s; weights: {res.final_model}; "
               f"checkpoint: {res.checkpoint}" + (f"; validation: {res.val}" if res.val else ""))

@@ -48,8 +48,8 @@ __all__ = ['LOSS_TERMS', 'TRAIN_PRESETS', 'CHECKPOINT_FORMAT', 'MODEL_FILE', 'OP
            'TrainConfig', 'lr_factor', 'param_groups', 'init_coarse_scale', 'make_optimizer', 'set_lr',
            'prepare_synthetic', 'build_datasets', 'StepBatches', 'make_batches', 'rng_state', 'set_rng_state',
            'save_checkpoint', 'check_checkpoint', 'find_checkpoint', 'load_checkpoint', 'MetricsLog', 'read_metrics',
-           'distributed_env', 'setup_distributed', 'weights_digest', 'TrainResult', 'validate', 'train',
-           'config_from_args', 'main']
+           'distributed_env', 'setup_distributed', 'weights_digest', 'TrainResult', 'validate', 'train', 'build_model',
+           'build_config', 'config_from_args', 'main']
 
 # %% ../nbs/10_training.ipynb #16938e81
 def target_viewmats(context_viewmats: torch.Tensor, # [B,V,4,4] world-to-camera of the context views (view 1 first)
@@ -788,6 +788,13 @@ def train(cfg: TrainConfig, # the run's settings
     finally:
         if created and dist.is_initialized(): dist.destroy_process_group()
 
+def build_model(cfg: TrainConfig) -> SpatialSplat:
+    "The network a run starts from (before any checkpoint is loaded): seeded with cfg.seed, coarse scale initialised."
+    seed_everything(cfg.seed)
+    model = SpatialSplat(cfg.model_config())
+    if cfg.coarse_init_scale is not None: init_coarse_scale(model, cfg.coarse_init_scale)
+    return model
+
 def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, callback) -> TrainResult:
     from tqdm.auto import tqdm
     if cfg.num_threads: torch.set_num_threads(cfg.num_threads)
@@ -799,10 +806,8 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, callba
     if world > 1: dist.barrier()
     if rank != 0: train_ds, val_ds = build_datasets(cfg)
     # ---- network, optimizer, scaler
-    seed_everything(cfg.seed)
-    mcfg = cfg.model_config()
-    model = SpatialSplat(mcfg)
-    if cfg.coarse_init_scale is not None: init_coarse_scale(model, cfg.coarse_init_scale)
+    model = build_model(cfg)
+    mcfg = model.config
     if cfg.init_checkpoint and resume_from is None:
         report = load_pretrained(model, cfg.init_checkpoint)
         if rank == 0: _logger.info("initial weights from %s: %d tensors loaded, %d missing", cfg.init_checkpoint, len(report.loaded), len(report.missing))
@@ -962,6 +967,25 @@ def _parse_value(text: str):
     try: return json.loads(text)
     except ValueError: return text
 
+def build_config(preset: str | None = None, # a training preset name (None: cpu_tiny)
+                 config: str | os.PathLike | None = None, # or a JSON file of TrainConfig fields (e.g. a run's config.json)
+                 sets: list[str] = (), # "FIELD=VALUE" overrides; values are JSON or plain strings
+                 **overrides, # more field overrides, applied last
+                ) -> TrainConfig:
+    "The TrainConfig a command line asks for; ValueError / TypeError / FileNotFoundError name what is wrong."
+    if preset and config: raise ValueError("give a preset or a config file, not both")
+    over = {}
+    for item in sets:
+        if "=" not in item: raise ValueError(f"--set expects FIELD=VALUE, got {item!r}")
+        k, v = item.split("=", 1); over[k.strip()] = _parse_value(v)
+    over.update(overrides)
+    if config is None: return TrainConfig.preset(preset or "cpu_tiny", **over)
+    p = Path(config)
+    if not p.is_file(): raise FileNotFoundError(f"config file not found: {p}")
+    try: d = json.loads(p.read_text())
+    except ValueError as e: raise ValueError(f"{p} is not valid JSON: {e}") from None
+    return TrainConfig.from_dict({**d, **over})
+
 def config_from_args(argv: list[str] | None = None) -> tuple[TrainConfig, argparse.Namespace]:
     "Parse `--preset`, `--config FILE.json` and `--set FIELD=VALUE ...` into a TrainConfig."
     p = argparse.ArgumentParser(prog="python -m spatialsplat.train",
@@ -971,16 +995,7 @@ def config_from_args(argv: list[str] | None = None) -> tuple[TrainConfig, argpar
     p.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="override fields; values are JSON (10, 2e-4, null, \"bf16\") or plain strings")
     p.add_argument("--result", default=None, help="write this process's summary as JSON here ('{rank}' is replaced by the rank)")
     a = p.parse_args(argv)
-    if a.preset and a.config: p.error("give --preset or --config, not both")
-    over = {}
-    for item in a.set:
-        if "=" not in item: p.error(f"--set expects FIELD=VALUE, got {item!r}")
-        k, v = item.split("=", 1); over[k.strip()] = _parse_value(v)
-    try:
-        if a.config:
-            d = json.loads(Path(a.config).read_text())
-            cfg = TrainConfig.from_dict({**d, **over})
-        else: cfg = TrainConfig.preset(a.preset or "cpu_tiny", **over)
+    try: cfg = build_config(a.preset, a.config, a.set)
     except (TypeError, ValueError, OSError) as e: p.error(str(e))
     return cfg, a
 
