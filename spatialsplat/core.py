@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hashlib
 import ctypes
 import ctypes.util
 import importlib.util
@@ -26,9 +28,9 @@ from PIL import Image, UnidentifiedImageError
 
 # %% auto #0
 __all__ = ['DEVICE_ENV', 'DATA_ENV', 'IMAGE_SUFFIXES', 'get_device', 'seed_everything', 'data_samples_dir', 'sample_path',
-           'atomic_path', 'atomic_write', 'write_json', 'image_to_tensor', 'load_image', 'image_size', 'to_uint8_hwc',
-           'save_image', 'check_tensor', 'assert_close', 'time_it', 'cpu_time_it', 'rss_follows_allocations',
-           'current_rss_bytes', 'peak_memory', 'machine_info']
+           'atomic_path', 'atomic_write', 'write_json', 'file_sha256', 'image_to_tensor', 'load_image', 'image_size',
+           'to_uint8_hwc', 'save_image', 'check_tensor', 'assert_close', 'time_it', 'cpu_time_it',
+           'rss_follows_allocations', 'current_rss_bytes', 'peak_memory', 'machine_info']
 
 # %% ../nbs/00_core.ipynb #181d4fbf
 DEVICE_ENV = "SPATIALSPLAT_DEVICE"
@@ -140,6 +142,15 @@ def write_json(path: str | os.PathLike, # where to write
     "Write `obj` as indented JSON, atomically."
     with atomic_write(path, "w") as f: f.write(json.dumps(obj, indent=2, sort_keys=False) + "\n")
     return Path(path)
+
+# %% ../nbs/00_core.ipynb #19c4dfba
+def file_sha256(path: str | os.PathLike, # any readable file
+               ) -> str: # 64 hex digits
+    "SHA-256 of a file's content, read in 1 MiB chunks."
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""): h.update(chunk)
+    return h.hexdigest()
 
 # %% ../nbs/00_core.ipynb #86e17944
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")

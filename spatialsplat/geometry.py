@@ -15,12 +15,13 @@ from .core import check_tensor, save_image, write_json, atomic_path
 
 # %% auto #0
 __all__ = ['pixel_grid', 'check_intrinsics', 'check_viewmats', 'normalize_intrinsics', 'denormalize_intrinsics',
-           'default_intrinsics', 'transform_points', 'invert_rigid', 'camera_centers', 'unproject_depth', 'project',
-           'pixel_rays', 'relative_viewmats', 'pointmaps_in_view1', 'change_frame', 'normalize_quat', 'quat_to_rotmat',
-           'random_quats', 'axis_angle_to_quat', 'rotmat_to_quat', 'covariance_from_scale_rot', 'umeyama',
-           'robust_umeyama', 'weiszfeld_scale', 'median_scale', 'focal_from_pointmap', 'intrinsics_from_focal',
-           'rotation_angle_deg', 'translation_angle_deg', 'pose_errors', 'slerp', 'interpolate_viewmats', 'look_at',
-           'raycast_demo_room', 'demo_views', 'backward_warp', 'frustum_segments', 'scene_figure', 'geometry_demo']
+           'default_intrinsics', 'scale_intrinsics', 'transform_points', 'invert_rigid', 'camera_centers',
+           'unproject_depth', 'project', 'pixel_rays', 'relative_viewmats', 'pointmaps_in_view1', 'change_frame',
+           'normalize_quat', 'quat_to_rotmat', 'random_quats', 'axis_angle_to_quat', 'rotmat_to_quat',
+           'covariance_from_scale_rot', 'umeyama', 'robust_umeyama', 'weiszfeld_scale', 'median_scale',
+           'focal_from_pointmap', 'intrinsics_from_focal', 'rotation_angle_deg', 'translation_angle_deg', 'pose_errors',
+           'slerp', 'interpolate_viewmats', 'look_at', 'raycast_demo_room', 'demo_views', 'backward_warp',
+           'frustum_segments', 'scene_figure', 'geometry_demo']
 
 # %% ../nbs/01_geometry.ipynb #da2f3546
 def pixel_grid(height: int, # H
@@ -90,6 +91,15 @@ def default_intrinsics(width: int, height: int,
     if focal_norm <= 0: raise ValueError(f"focal_norm must be > 0, got {focal_norm}")
     f = focal_norm * max(width, height)
     return torch.tensor([[f, 0.0, width / 2], [0.0, f, height / 2], [0.0, 0.0, 1.0]], dtype=dtype, device=device)
+
+# %% ../nbs/01_geometry.ipynb #b1b62ecd
+def scale_intrinsics(Ks: torch.Tensor, # [...,3,3] pixels of an H x W image
+                     sx: float, # new width / old width
+                     sy: float, # new height / old height
+                    ) -> torch.Tensor: # [...,3,3] pixels of the resized image
+    "Intrinsics of the same camera for an image resized by (sx, sy) (pixel centres at +0.5 stay consistent)."
+    S = torch.tensor([[sx, 0, 0], [0, sy, 0], [0, 0, 1]], dtype=Ks.dtype, device=Ks.device)
+    return S @ Ks
 
 # %% ../nbs/01_geometry.ipynb #29011968
 def transform_points(T: torch.Tensor, # [...,4,4] rigid or similarity transform

@@ -30,9 +30,9 @@ __all__ = ['SpatialSplatConfig', 'patch_positions', 'token_grid_figure', 'rope_t
            'CrossAttention', 'EncoderBlock', 'DecoderBlock', 'ViTEncoder', 'context_index', 'CrossViewDecoder',
            'Interpolate', 'ResidualConvUnit', 'FusionBlock', 'DPTTrunk', 'PointHead', 'GaussianHead', 'FiLM',
            'InstanceHead', 'exp_pointmap', 'sh_mask', 'activate_gaussians', 'GaussianMaps', 'SpatialSplatPrediction',
-           'SpatialSplat', 'LoadReport', 'checkpoint_metadata', 'read_state_dict', 'map_checkpoint_keys',
-           'load_pretrained', 'save_pretrained', 'render_input_view', 'profile_model', 'format_profile',
-           'expected_shapes', 'prediction_shapes', 'meta_forward', 'prediction_figure']
+           'inverse_softplus', 'SpatialSplat', 'LoadReport', 'checkpoint_metadata', 'read_state_dict',
+           'map_checkpoint_keys', 'load_pretrained', 'save_pretrained', 'render_input_view', 'profile_model',
+           'format_profile', 'expected_shapes', 'prediction_shapes', 'meta_forward', 'prediction_figure']
 
 # %% ../nbs/07_model.ipynb #236d0e65
 _PRESETS = {
@@ -564,7 +564,9 @@ class SpatialSplatPrediction:
         return self.fine.importance > self.importance_threshold
 
 # %% ../nbs/07_model.ipynb #fafeddd7
-def _inverse_softplus(y: float) -> float: return y + math.log(-math.expm1(-y))
+def inverse_softplus(y: float) -> float:
+    "The x with softplus(x) = y (y > 0): sets a bias so that a softplus output starts at y."
+    return y + math.log(-math.expm1(-y))
 def _logit(p: float) -> float: return math.log(p / (1 - p))
 
 class SpatialSplat(nn.Module):
@@ -597,7 +599,7 @@ class SpatialSplat(nn.Module):
             for head in self.gaussian_heads:
                 for conv in (head.head[-1], head.down_head[-1]):
                     if cfg.init_opacity is not None: conv.bias[0] = _logit(cfg.init_opacity)
-                    if cfg.init_scale is not None: conv.bias[1:4] = _inverse_softplus(cfg.init_scale / cfg.scale_multiplier)
+                    if cfg.init_scale is not None: conv.bias[1:4] = inverse_softplus(cfg.init_scale / cfg.scale_multiplier)
                     if cfg.init_importance is not None: conv.bias[-1] = _logit(cfg.init_importance)
 
     # ---- inputs ---------------------------------------------------------------------------------------

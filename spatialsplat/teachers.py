@@ -27,7 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
-from .core import atomic_path, check_tensor, get_device, to_uint8_hwc, write_json
+from .core import atomic_path, check_tensor, file_sha256, get_device, to_uint8_hwc, write_json
 from .data import CLASS_NAMES, Scene, find_scenes
 
 # %% auto #0
@@ -237,11 +237,7 @@ def masks_to_instance_ids(masks: torch.Tensor, # [M,H,W] bool
 
 # %% ../nbs/09_teachers.ipynb #ef5ef992
 @lru_cache(maxsize=16)
-def _file_sha256(path: str, size: int, mtime: float) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""): h.update(chunk)
-    return h.hexdigest()
+def _file_sha256(path: str, size: int, mtime: float) -> str: return file_sha256(path)
 
 def file_fingerprint(path: str | os.PathLike) -> str:
     "SHA-256 of a file's content (cached per path, size and modification time)."

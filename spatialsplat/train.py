@@ -30,12 +30,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .contrastive import contrastive_exact, contrastive_linear, min_pixels_for
-from .core import (atomic_path, atomic_write, check_tensor, data_samples_dir, get_device, machine_info, seed_everything,
+from .core import (atomic_path, atomic_write, check_tensor, data_samples_dir, file_sha256, get_device, machine_info, seed_everything,
                                write_json)
 from .data import (SceneDataset, StandInInstanceTeacher, StandInSemanticTeacher, collate_views,
                                write_synthetic_dataset)
-from .geometry import pointmaps_in_view1, relative_viewmats
-from .model import (SpatialSplat, SpatialSplatConfig, SpatialSplatPrediction, _inverse_softplus, load_pretrained,
+from .geometry import pointmaps_in_view1, relative_viewmats, scale_intrinsics
+from .model import (SpatialSplat, SpatialSplatConfig, SpatialSplatPrediction, inverse_softplus, load_pretrained,
                                 save_pretrained)
 from .perceptual import load_lpips, psnr
 from .render import render
@@ -44,12 +44,12 @@ _logger = logging.getLogger("spatialsplat.train")
 
 # %% auto #0
 __all__ = ['LOSS_TERMS', 'TRAIN_PRESETS', 'CHECKPOINT_FORMAT', 'MODEL_FILE', 'OPTIM_FILE', 'STATE_FILE', 'LATEST_FILE',
-           'target_viewmats', 'scale_intrinsics', 'render_targets', 'semantic_loss', 'pointmap_loss', 'compute_losses',
-           'TrainConfig', 'lr_factor', 'param_groups', 'init_coarse_scale', 'make_optimizer', 'set_lr',
-           'prepare_synthetic', 'build_datasets', 'StepBatches', 'make_batches', 'rng_state', 'set_rng_state',
-           'save_checkpoint', 'check_checkpoint', 'find_checkpoint', 'load_checkpoint', 'MetricsLog', 'read_metrics',
-           'distributed_env', 'setup_distributed', 'weights_digest', 'TrainResult', 'validate', 'train', 'build_model',
-           'build_config', 'config_from_args', 'main']
+           'target_viewmats', 'render_targets', 'semantic_loss', 'pointmap_loss', 'compute_losses', 'TrainConfig',
+           'lr_factor', 'param_groups', 'init_coarse_scale', 'make_optimizer', 'set_lr', 'prepare_synthetic',
+           'build_datasets', 'StepBatches', 'make_batches', 'rng_state', 'set_rng_state', 'save_checkpoint',
+           'check_checkpoint', 'find_checkpoint', 'load_checkpoint', 'MetricsLog', 'read_metrics', 'distributed_env',
+           'setup_distributed', 'weights_digest', 'TrainResult', 'validate', 'train', 'build_model', 'build_config',
+           'config_from_args', 'main']
 
 # %% ../nbs/10_training.ipynb #16938e81
 def target_viewmats(context_viewmats: torch.Tensor, # [B,V,4,4] world-to-camera of the context views (view 1 first)
@@ -63,14 +63,6 @@ def target_viewmats(context_viewmats: torch.Tensor, # [B,V,4,4] world-to-camera 
     return relative_viewmats(both)[:, 1:]
 
 # %% ../nbs/10_training.ipynb #95762474
-def scale_intrinsics(Ks: torch.Tensor, # [...,3,3] pixels of an H x W image
-                     sx: float, # new width / old width
-                     sy: float, # new height / old height
-                    ) -> torch.Tensor: # [...,3,3] pixels of the resized image
-    "Intrinsics of the same camera for an image resized by (sx, sy) (pixel centres at +0.5 stay consistent)."
-    S = torch.tensor([[sx, 0, 0], [0, sy, 0], [0, 0, 1]], dtype=Ks.dtype, device=Ks.device)
-    return S @ Ks
-
 def render_targets(pred: SpatialSplatPrediction, # the model's output for B scenes
                    viewmats: torch.Tensor, # [B,T,4,4] target cameras in view 1's frame (`target_viewmats`)
                    Ks: torch.Tensor, # [B,T,3,3] target intrinsics in pixels
@@ -358,7 +350,7 @@ def init_coarse_scale(model: SpatialSplat, # a freshly built network
     "Bias-initialise the coarse Gaussian heads so the coarse semantic Gaussians start at `scale` (each must cover a block of pixels)."
     cfg = model.config
     if not 0 < scale <= cfg.max_scale: raise ValueError(f"coarse_init_scale must be in (0, max_scale={cfg.max_scale}], got {scale}")
-    raw = _inverse_softplus(scale / cfg.scale_multiplier)
+    raw = inverse_softplus(scale / cfg.scale_multiplier)
     with torch.no_grad():
         for head in model.gaussian_heads: head.down_head[-1].bias[1:4] = raw   # channels 1..3 are the scales
 
@@ -473,12 +465,6 @@ def make_batches(ds: SceneDataset, cfg: TrainConfig, start: int = 0, rank: int =
 CHECKPOINT_FORMAT = "spatialsplat-train-checkpoint-v1"
 MODEL_FILE, OPTIM_FILE, STATE_FILE, LATEST_FILE = "model.safetensors", "optimizer.safetensors", "trainer.json", "latest.json"
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""): h.update(chunk)
-    return h.hexdigest()
-
 def rng_state(generators: dict | None = None, # extra named torch.Generators to capture
              ) -> tuple[dict, dict]: # (tensors for safetensors, JSON-able values)
     "Every random number generator's state of this process: python, numpy, torch CPU / CUDA, and named generators."
@@ -538,7 +524,7 @@ def save_checkpoint(folder: str | os.PathLike, # the checkpoint folder, e.g. out
     tensors = {f"optim.{k}": v for k, v in opt_t.items()}
     for r, (t, _) in enumerate(rng): tensors.update({f"rng.{r}.{k}": v for k, v in t.items()})
     with atomic_path(folder / OPTIM_FILE) as tmp: save_file(tensors, str(tmp), metadata={"format": CHECKPOINT_FORMAT})
-    files = {f: {"bytes": (folder / f).stat().st_size, "sha256": _sha256(folder / f)} for f in (MODEL_FILE, OPTIM_FILE)}
+    files = {f: {"bytes": (folder / f).stat().st_size, "sha256": file_sha256(folder / f)} for f in (MODEL_FILE, OPTIM_FILE)}
     write_json(folder / STATE_FILE, {"format": CHECKPOINT_FORMAT, **state, "optimizer": opt_meta,
                                      "scaler": scaler.state_dict() if scaler is not None and scaler.is_enabled() else None,
                                      "rng": [v for _, v in rng], "files": files})
@@ -555,7 +541,7 @@ def check_checkpoint(folder: str | os.PathLike) -> dict:
     for f, info in st["files"].items():
         q = folder / f
         if not q.is_file(): raise ValueError(f"checkpoint {folder}: {f} is missing")
-        if q.stat().st_size != info["bytes"] or _sha256(q) != info["sha256"]:
+        if q.stat().st_size != info["bytes"] or file_sha256(q) != info["sha256"]:
             raise ValueError(f"checkpoint {folder}: {f} does not match its recorded size / SHA-256 (damaged or replaced)")
     return st
 
