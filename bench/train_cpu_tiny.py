@@ -33,10 +33,10 @@ TARGETS = {"psnr": (">", 20.0), "miou": (">", 0.6), "ari": (">", 0.6), "kept_fra
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def held_out_metrics(model: SpatialSplat, out_dir: Path | None) -> dict:
+def held_out_metrics(model: SpatialSplat, out_dir: Path | None, max_items: int | None = None) -> dict:
     "LSM's protocol on the committed held-out rooms (seeds 0-2; training rooms use seeds 1000+)."
     ds = SceneDataset(sample_data_root(), size=tuple(model.config.image_size), mode="test")
-    rep = evaluate(model.eval(), ds, out_dir, figures=3 if out_dir is not None else False)
+    rep = evaluate(model.eval(), ds, out_dir, figures=3 if out_dir is not None else False, max_items=max_items)
     o = rep.overall
     keys = ("psnr", "ssim", "miou", "accuracy", "miou_vs_teacher", "teacher_miou", "ari", "kept_fraction",
             "psnr_pooled", "miou_pooled", "kept_fraction_pooled", "views", "scenes", "items")

@@ -656,9 +656,9 @@ def distributed_env() -> tuple[int, int, int]: # (rank, world size, local rank)
 
 def setup_distributed(device: str | None = None, # the configured device (None: pick)
                      ) -> tuple[int, int, torch.device, bool]: # rank, world size, device, whether we created the process group
-    "Join the torchrun process group when WORLD_SIZE > 1 (NCCL on GPUs, gloo on CPU) and pick this process's device."
+    "Join the torchrun process group (NCCL on GPUs, gloo on CPU) and pick this process's device; a plain process joins none."
     rank, world, local = distributed_env()
-    if world == 1: return 0, 1, get_device(device), False
+    if world == 1 and "TORCHELASTIC_RUN_ID" not in os.environ: return 0, 1, get_device(device), False   # not started by torchrun
     if device is not None: dev = torch.device(device)
     elif torch.cuda.is_available(): dev = torch.device("cuda", local % torch.cuda.device_count())
     else: dev = torch.device("cpu")
@@ -816,7 +816,7 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, callba
             g["base_lr"], g["weight_decay"], g["betas"] = f["base_lr"], f["weight_decay"], tuple(cfg.betas)
         if rank == 0: _logger.info("resumed from %s at step %d", resume_from, step)
     net = model
-    if world > 1:
+    if dist.is_initialized():                    # every torchrun process, also a job of one (the same code path as G GPUs)
         from torch.nn.parallel import DistributedDataParallel as DDP
         net = DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
     lpips = None
@@ -829,6 +829,7 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, callba
     if rank == 0:
         write_json(out_dir / "config.json", cfg.to_dict())
         write_json(out_dir / "run.json", {"machine": machine_info(), "world_size": world, "device": str(device),
+                                          "process_group": dist.get_backend() if dist.is_initialized() else None,
                                           "train": train_ds.summary(), "val": val_ds.summary() if val_ds is not None else None,
                                           "parameters": model.parameter_counts(), "lpips": lpips is not None,
                                           "resumed_from": str(resume_from) if resume_from else None})
