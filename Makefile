@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # cores (on a 2-core machine two 2-thread notebooks ran several times slower than two 1-thread ones).
 NBTEST := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/nbdev_test --do_print --timing
 
-.PHONY: install demo test test-gpu test-browser test-fast lab bench proof clean-venv
+.PHONY: install demo test test-gpu test-browser test-fast lab bench proof gpu-wheels gpu-check clean-venv
 
 $(STAMP): setup.py settings.ini constraints-cpu.txt .ci/install-venv
 	bash .ci/install-venv $(VENV)
@@ -38,10 +38,16 @@ lab: $(STAMP)  ## JupyterLab on the chapters
 	$(BIN)/jupyter lab nbs/
 
 bench: $(STAMP)  ## benchmark scripts; each prints JSON and writes it under bench/results/ (minutes; `proof` is separate)
-	@for b in $(filter-out bench/train_cpu_tiny.py,$(wildcard bench/*.py)); do echo "== $$b"; $(PY) $$b || exit 1; done
+	@for b in $(filter-out bench/train_cpu_tiny.py bench/gpu_check.py,$(wildcard bench/*.py)); do echo "== $$b"; $(PY) $$b || exit 1; done
 
 proof: $(STAMP)  ## the proof that it learns: cpu_tiny for 30 minutes, scored on held-out rooms; rewrites the committed checkpoint and bench/results/train_cpu_tiny.json
 	$(PY) bench/train_cpu_tiny.py
+
+gpu-wheels:  ## download the wheels a GPU machine without a package registry needs for gpu-check (into .whl/)
+	bash bench/gpu_wheels.sh .whl
+
+gpu-check:  ## on a GPU machine: every CUDA path in one run (gsplat build, cuda tests, Table 6, gsplat vs torch, torchrun training); JSON in outputs/gpu_check/
+	bash bench/gpu_check.sh outputs/gpu_check
 
 clean-venv:
 	rm -rf $(VENV)
