@@ -28,7 +28,8 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .core import atomic_path, check_tensor, file_sha256, get_device, to_uint8_hwc, write_json
-from .data import CLASS_NAMES, Scene, find_scenes
+from .rooms import CLASS_NAMES
+from .data import Scene, find_scenes
 
 # %% auto #0
 __all__ = ['STANDIN_VERSION', 'CLIP_VOCAB', 'CLIP_MEAN', 'CLIP_STD', 'CACHE_FORMAT', 'box_area', 'batched_nms', 'to_pil_image',

@@ -25,7 +25,8 @@ from .selective import PruneStats, prune
 from .fields import PCAProjection, decode_labels, fit_pca
 from .render import rasterize, render
 from .model import SpatialSplat, SpatialSplatPrediction
-from .data import CLASS_COLORS, CLASS_NAMES, StandInSemanticTeacher, colorize_ids
+from .rooms import CLASS_COLORS, CLASS_NAMES, colorize_ids
+from .data import StandInSemanticTeacher
 
 # %% auto #0
 __all__ = ['CHECKPOINT_ENV', 'CHECKPOINT_DIR', 'FIELDS', 'RELEVANCE_TEMPERATURE', 'ALPHA_EPS', 'demo_checkpoint', 'load_model',
