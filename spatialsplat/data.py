@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import os
 import warnings
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,188 +18,21 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .core import (atomic_path, atomic_write, check_tensor, data_samples_dir, image_size, load_image,
-                               save_image, to_uint8_hwc, write_json)
+                               save_image, stable_seed, to_uint8_hwc, write_json)
 from .geometry import check_intrinsics, default_intrinsics, invert_rigid
 from .rooms import (CLASS_NAMES, NYU40_NAMES, camera_path, class_id_of, make_room, render_room,
                                 synthetic_scene)
+from .standins import (InstanceTeacher, SemanticTeacher, StandInSemanticTeacher, check_instance_teacher,
+                                   check_semantic_teacher)
 from .rooms import CLASS_COLORS, colorize_ids  # noqa: F401 (`evaluate` imports them from here)
+from .standins import StandInInstanceTeacher  # noqa: F401 (`train` and `cli` import it from here)
 
 # %% auto #0
 __all__ = ['LABEL_TABLE', 'SCENE_LAYOUTS', 'BATCH_FORMAT', 'SAMPLE_SCENE_SEEDS', 'SAMPLE_FRAMES', 'SAMPLE_SIZE',
-           'noisy_instances', 'text_embedding_table', 'blur_pool', 'standin_features', 'StandInInstanceTeacher',
-           'StandInSemanticTeacher', 'write_label_table', 'write_scene', 'write_synthetic_dataset', 'LabelMap',
-           'read_label_png', 'read_matrix', 'FrameRecord', 'scene_layout', 'Scene', 'crop_resize_plan',
-           'crop_resize_intrinsics', 'resize_crop', 'sample_training_views', 'lsm_test_views', 'find_scenes',
-           'SceneDataset', 'collate_views', 'check_batch', 'make_loader', 'load_pair', 'make_data_samples',
-           'sample_data_root']
-
-# %% ../nbs/08_data.ipynb #2979ec3b
-def _frame_seed(*parts) -> int:
-    "A stable 31-bit seed from strings and ints (CRC32: the same on every machine and Python run)."
-    return zlib.crc32("\x1f".join(str(p) for p in parts).encode()) & 0x7FFFFFFF
-
-def noisy_instances(instance_ids: torch.Tensor, # [H,W] int, 0 = no instance
-                    p_over: float = 0.0, # probability that an instance is split into 2-3 pieces
-                    p_under: float = 0.0, # probability that an instance is merged with a touching one
-                    p_drop: float = 0.0, # probability that an instance is missed (set to 0)
-                    min_area: int = 0, # instances with fewer pixels become 0
-                    seed: int = 0, # randomness of the degradation
-                   ) -> torch.Tensor: # [H,W] int64, ids 1..K in random order, 0 = no mask
-    "SAM-like masks from ground-truth instance ids: split, merged, dropped, small ones removed, re-numbered."
-    check_tensor(instance_ids, "instance_ids", (None, None), dtype="int")
-    for name, p in (("p_over", p_over), ("p_under", p_under), ("p_drop", p_drop)):
-        if not 0 <= p <= 1: raise ValueError(f"{name} must be in [0, 1], got {p}")
-    g = torch.Generator().manual_seed(int(seed))
-    ids = instance_ids.to(torch.int64).clone()
-    H, W = ids.shape
-    present = ids[ids > 0].unique().tolist()
-    if p_under > 0 and present:                                        # merge with a touching instance
-        pairs = torch.cat([torch.stack([ids[:, :-1].reshape(-1), ids[:, 1:].reshape(-1)], 1),
-                           torch.stack([ids[:-1].reshape(-1), ids[1:].reshape(-1)], 1)])
-        pairs = pairs[(pairs[:, 0] != pairs[:, 1]) & (pairs > 0).all(1)].unique(dim=0).tolist()
-        parent = {i: i for i in present}
-        def root(i):
-            while parent[i] != i: i = parent[i]
-            return i
-        for i in [present[k] for k in torch.randperm(len(present), generator=g).tolist()]:
-            nbrs = sorted({b for a, b in pairs if a == i} | {a for a, b in pairs if b == i})
-            if nbrs and torch.rand(1, generator=g).item() < p_under:
-                parent[root(i)] = root(nbrs[int(torch.randint(len(nbrs), (1,), generator=g))])
-        lut = torch.arange(int(ids.max()) + 1)
-        for i in present: lut[i] = root(i)
-        ids = lut[ids]
-    out = torch.zeros_like(ids)
-    next_id = 1
-    yy, xx = torch.meshgrid(torch.arange(H, dtype=torch.float32), torch.arange(W, dtype=torch.float32), indexing="ij")
-    for i in ids[ids > 0].unique().tolist():
-        m = ids == i
-        if torch.rand(1, generator=g).item() < p_drop: continue
-        area = int(m.sum())
-        if torch.rand(1, generator=g).item() < p_over and area >= 8:   # split around 2-3 random seed pixels
-            k = 2 + int(torch.rand(1, generator=g).item() < 0.5)
-            pts = torch.stack([yy[m], xx[m]], -1)
-            seeds = pts[torch.randperm(area, generator=g)[:k]]
-            part = torch.cdist(pts, seeds).argmin(-1)
-            for j in range(k):
-                sel = torch.zeros_like(m); sel[m] = part == j
-                out[sel] = next_id; next_id += 1
-        else:
-            out[m] = next_id; next_id += 1
-    if min_area > 0 and next_id > 1:
-        area = torch.bincount(out.reshape(-1), minlength=next_id)
-        out[area[out] < min_area] = 0
-    used = out[out > 0].unique()
-    lut = torch.zeros(next_id, dtype=torch.int64)
-    lut[used] = torch.randperm(len(used), generator=g) + 1
-    return lut[out]
-
-# %% ../nbs/08_data.ipynb #e1578bee
-def text_embedding_table(num_classes: int = len(CLASS_NAMES), # K
-                         dim: int = 512, # D
-                         similarity: float = 0.5, # cosine between any two rows (needs dim > K)
-                         seed: int = 0,
-                        ) -> torch.Tensor: # [K,D] unit rows
-    "Stand-in text embeddings of K class names: unit vectors with equal pairwise cosine `similarity`."
-    if dim <= num_classes: raise ValueError(f"dim must exceed the number of classes ({num_classes}) for an exact table, got {dim}")
-    if not 0 <= similarity < 1: raise ValueError(f"similarity must be in [0, 1), got {similarity}")
-    g = torch.Generator().manual_seed(int(seed))
-    q, _ = torch.linalg.qr(torch.randn(dim, num_classes + 1, generator=g, dtype=torch.float64))   # orthonormal columns
-    u0, Q = q[:, 0], q[:, 1:].T
-    return (math.sqrt(similarity) * u0 + math.sqrt(1 - similarity) * Q).float()
-
-def _gaussian_kernel(sigma: float) -> torch.Tensor:
-    r = max(1, math.ceil(3 * sigma))
-    x = torch.arange(-r, r + 1, dtype=torch.float32)
-    k = torch.exp(-0.5 * (x / sigma) ** 2)
-    return k / k.sum()
-
-def blur_pool(x: torch.Tensor, # [C,H,W]
-              stride: int, # pooling factor; H and W must be multiples
-              sigma: float, # Gaussian blur in pixels (0: none)
-             ) -> torch.Tensor: # [C,H/stride,W/stride]
-    "Separable Gaussian blur (edges replicated) then average pooling: how a patch-based teacher sees detail."
-    check_tensor(x, "x", (None, None, None), dtype="float")
-    H, W = x.shape[-2:]
-    if H % stride or W % stride: raise ValueError(f"image size {H}x{W} must be a multiple of the feature stride {stride}")
-    if sigma > 0:
-        k = _gaussian_kernel(sigma).to(x)
-        r = (len(k) - 1) // 2
-        x = F.pad(x[None], (r, r, r, r), mode="replicate")[0]
-        C = x.shape[0]
-        x = F.conv2d(x[None], k.view(1, 1, 1, -1).expand(C, 1, 1, -1), groups=C)
-        x = F.conv2d(x, k.view(1, 1, -1, 1).expand(C, 1, -1, 1), groups=C)[0]
-    return F.avg_pool2d(x[None], stride)[0] if stride > 1 else x
-
-def standin_features(class_ids: torch.Tensor, # [H,W] int, 0 = unlabelled
-                     instance_ids: torch.Tensor, # [H,W] int
-                     table: torch.Tensor, # [K,D] text embeddings
-                     inst_vectors: torch.Tensor, # [I+1,D] per-instance offsets (row i for instance id i)
-                     stride: int = 8, # output stride
-                     sigma: float = 4.0, # blur in input pixels
-                    ) -> torch.Tensor: # [D,H/stride,W/stride] unit (or zero) vectors
-    "Dense stand-in features, fast: blur and pool the few region memberships, then mix their vectors."
-    keys = class_ids.to(torch.int64) * (instance_ids.max().to(torch.int64) + 1) + instance_ids
-    keys = torch.where(class_ids > 0, keys, -1)
-    uniq, inv = torch.unique(keys, return_inverse=True)
-    member = F.one_hot(inv, len(uniq)).permute(2, 0, 1).float()         # [P,H,W] one region per (class, instance)
-    n_inst = instance_ids.max() + 1
-    cls, inst = uniq.clamp_min(0) // n_inst, uniq.clamp_min(0) % n_inst
-    vec = table[(cls - 1).clamp_min(0)] + inst_vectors[inst]            # [P,D]
-    vec[uniq < 0] = 0                                                   # unlabelled pixels carry nothing
-    pooled = blur_pool(member, stride, sigma)                           # [P,h,w]
-    return F.normalize(torch.einsum("phw,pd->dhw", pooled, vec), dim=0)
-
-# %% ../nbs/08_data.ipynb #c3c9d5e5
-class StandInInstanceTeacher:
-    "Stand-in for SAM: ground-truth instance ids degraded by `noisy_instances` (needs the view's ground truth)."
-    name = "standin_instances"
-    def __init__(self, p_over: float = 0.1, p_under: float = 0.1, p_drop: float = 0.05, min_area: int = 0, seed: int = 0):
-        self.p_over, self.p_under, self.p_drop, self.min_area, self.seed = p_over, p_under, p_drop, min_area, seed
-        noisy_instances(torch.zeros(1, 1, dtype=torch.long), p_over, p_under, p_drop, min_area)   # validate the arguments now
-
-    @property
-    def version(self) -> str:
-        return f"{self.name}-v1(over={self.p_over},under={self.p_under},drop={self.p_drop},min_area={self.min_area},seed={self.seed})"
-
-    def __call__(self, image: torch.Tensor, view: dict) -> torch.Tensor:
-        if "instance_ids" not in view: raise ValueError("StandInInstanceTeacher needs the view's ground-truth 'instance_ids'")
-        return noisy_instances(view["instance_ids"], self.p_over, self.p_under, self.p_drop, self.min_area,
-                               seed=_frame_seed(self.seed, view.get("scene", ""), view.get("frame", "")))
-
-class StandInSemanticTeacher:
-    "Stand-in for a dense vision-language teacher: class text embeddings + instance offsets, blurred, pooled, normalised."
-    name = "standin_semantic"
-    def __init__(self, dim: int = 512, stride: int = 8, similarity: float = 0.5, instance_noise: float = 0.3,
-                 noise: float = 0.05, blur: float = 0.5, seed: int = 0, class_names: tuple = CLASS_NAMES):
-        self.dim, self.stride, self.similarity, self.instance_noise, self.noise = dim, stride, similarity, instance_noise, noise
-        self.blur, self.seed, self.class_names = blur, seed, tuple(class_names)
-        if stride < 1: raise ValueError(f"stride must be >= 1, got {stride}")
-        self.table = text_embedding_table(len(self.class_names), dim, similarity, seed)
-
-    @property
-    def version(self) -> str:
-        return (f"{self.name}-v1(dim={self.dim},stride={self.stride},sim={self.similarity},inst={self.instance_noise},"
-                f"noise={self.noise},blur={self.blur},seed={self.seed},classes={','.join(self.class_names)})")
-
-    def text_embeddings(self, names=None) -> torch.Tensor: # [K,D]
-        names = self.class_names if names is None else tuple(names)
-        missing = [n for n in names if n not in self.class_names]
-        if missing: raise ValueError(f"the stand-in teacher knows only {self.class_names}; not {missing}")
-        return self.table[[self.class_names.index(n) for n in names]]
-
-    def _instance_vectors(self, scene: str, n: int) -> torch.Tensor:
-        g = torch.Generator().manual_seed(_frame_seed(self.seed, "instances", scene))
-        return self.instance_noise * F.normalize(torch.randn(n, self.dim, generator=g), dim=-1)
-
-    def __call__(self, image: torch.Tensor, view: dict) -> torch.Tensor:
-        if "class_ids" not in view: raise ValueError("StandInSemanticTeacher needs the view's ground-truth 'class_ids'")
-        cls = view["class_ids"]; inst = view.get("instance_ids", torch.zeros_like(cls))
-        f = standin_features(cls, inst, self.table, self._instance_vectors(view.get("scene", ""), int(inst.max()) + 1),
-                             self.stride, self.blur * self.stride)
-        if self.noise > 0:
-            g = torch.Generator().manual_seed(_frame_seed(self.seed, view.get("scene", ""), view.get("frame", "")))
-            f = F.normalize(f + self.noise * torch.randn(f.shape, generator=g) * (f.norm(dim=0, keepdim=True) > 0), dim=0)
-        return f
+           'write_label_table', 'write_scene', 'write_synthetic_dataset', 'LabelMap', 'read_label_png', 'read_matrix',
+           'FrameRecord', 'scene_layout', 'Scene', 'crop_resize_plan', 'crop_resize_intrinsics', 'resize_crop',
+           'sample_training_views', 'lsm_test_views', 'find_scenes', 'SceneDataset', 'collate_views', 'check_batch',
+           'make_loader', 'load_pair', 'make_data_samples', 'sample_data_root']
 
 # %% ../nbs/08_data.ipynb #dbd578ad
 LABEL_TABLE = "scannetv2-labels.combined.tsv"  # ScanNet's category table, at the data root
@@ -575,8 +406,8 @@ class SceneDataset(torch.utils.data.Dataset):
                  mode: str = "train", # "train": the paper's sampling; "test": LSM's items
                  frame_gap: int = 25, # training: distance between the two contexts (usable frames)
                  num_targets: int = 4, # training: targets between the contexts
-                 semantic_teacher=None, # default StandInSemanticTeacher()
-                 instance_teacher=None, # default: ground-truth instance ids
+                 semantic_teacher: SemanticTeacher | None = None, # any `SemanticTeacher`; default StandInSemanticTeacher()
+                 instance_teacher: InstanceTeacher | None = None, # any `InstanceTeacher`; default: ground-truth instance ids
                  label_map: LabelMap | None = None, # default per scene: the root's label table, else NYU40 ids
                  class_names: tuple = CLASS_NAMES,
                  seed: int = 0, # target sampling: sample i of epoch e draws with seed (seed, e, i)
@@ -585,8 +416,8 @@ class SceneDataset(torch.utils.data.Dataset):
         if mode not in ("train", "test"): raise ValueError(f"mode must be 'train' or 'test', got {mode!r}")
         self.mode, self.size, self.gap, self.num_targets, self.seed, self.epoch = mode, _size_hw(size), frame_gap, num_targets, seed, 0
         self.scenes = [Scene(p, label_map, split) for p in find_scenes(source)]
-        self.semantic_teacher = semantic_teacher if semantic_teacher is not None else StandInSemanticTeacher()
-        self.instance_teacher = instance_teacher
+        self.semantic_teacher = check_semantic_teacher(semantic_teacher) if semantic_teacher is not None else StandInSemanticTeacher()
+        self.instance_teacher = None if instance_teacher is None else check_instance_teacher(instance_teacher)
         s = self.semantic_teacher.stride
         if self.size[0] % s or self.size[1] % s:
             raise ValueError(f"size {self.size} must be a multiple of the semantic teacher's stride {s}")
@@ -628,7 +459,7 @@ class SceneDataset(torch.utils.data.Dataset):
         if self.mode == "train":
             k, start = self.items[idx]
             sc = self.scenes[k]
-            g = torch.Generator().manual_seed(_frame_seed(self.seed, self.epoch, idx))
+            g = torch.Generator().manual_seed(stable_seed(self.seed, self.epoch, idx))
             ctx, tgt = sample_training_views(len(sc.valid), start, self.gap, self.num_targets, g)
             return sc, [sc.valid[i] for i in ctx], [sc.valid[i] for i in tgt]
         k, ctx, tgt = self.items[idx]

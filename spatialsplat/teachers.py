@@ -246,7 +246,7 @@ def file_fingerprint(path: str | os.PathLike) -> str:
     return _file_sha256(str(p.resolve()), st.st_size, st.st_mtime)
 
 class SamTeacher:
-    "SAM automatic masks as one instance-id image per frame (the instance teacher interface of the data chapter)."
+    "SAM automatic masks as one instance-id image per frame (follows the `InstanceTeacher` protocol)."
     name = "sam"
     def __init__(self, checkpoint: str | os.PathLike, # a local SAM checkpoint
                  device: str | torch.device | None = None, # default: get_device() (the GPU when present)
@@ -542,7 +542,7 @@ def load_clip(checkpoint: str | os.PathLike, # a file, or a folder holding one c
 
 # %% ../nbs/09_teachers.ipynb #3dd4d06a
 class ClipTeacher:
-    "Dense MaskCLIP-style CLIP features and class-name text embeddings (the semantic teacher interface)."
+    "Dense MaskCLIP-style CLIP features and class-name text embeddings (follows the `SemanticTeacher` protocol)."
     name = "clip"
     def __init__(self, checkpoint: str | os.PathLike, # file or folder (see load_clip)
                  vocab: str | os.PathLike | None = None,
