@@ -19,7 +19,7 @@ from PIL import Image
 
 from .core import (atomic_path, atomic_write, check_tensor, data_samples_dir, image_size, load_image,
                                save_image, stable_seed, to_uint8_hwc, write_json)
-from .geometry import check_intrinsics, default_intrinsics, invert_rigid
+from .geometry import check_intrinsics, default_intrinsics, invert_rigid, scale_intrinsics
 from .rooms import (CLASS_NAMES, NYU40_NAMES, camera_path, class_id_of, make_room, render_room,
                                 synthetic_scene)
 from .standins import (InstanceTeacher, SemanticTeacher, StandInSemanticTeacher, check_instance_teacher,
@@ -335,8 +335,8 @@ def crop_resize_intrinsics(K: torch.Tensor, # [...,3,3] pixels of the input
     "Intrinsics after `resize_crop` from `in_hw` to `out_hw`."
     check_intrinsics(K)
     (rh, rw), top, left = crop_resize_plan(in_hw, out_hw)
-    S = torch.tensor([[rw / in_hw[1], 0.0, -left], [0.0, rh / in_hw[0], -top], [0.0, 0.0, 1.0]], dtype=K.dtype, device=K.device)
-    return S @ K
+    K = scale_intrinsics(K, rw / in_hw[1], rh / in_hw[0])          # the resize
+    return K - torch.tensor([[0.0, 0.0, left], [0.0, 0.0, top], [0.0, 0.0, 0.0]], dtype=K.dtype, device=K.device)   # the crop
 
 def _resize(x: torch.Tensor, hw: tuple, mode: str) -> torch.Tensor:
     if mode == "bilinear":
