@@ -12,7 +12,9 @@ from pathlib import Path
 import torch
 
 from spatialsplat.core import machine_info, time_it, write_json
-from spatialsplat.data import SceneDataset, StandInSemanticTeacher, sample_data_root, synthetic_scene
+from spatialsplat.data import SceneDataset, sample_data_root
+from spatialsplat.standins import StandInSemanticTeacher
+from spatialsplat.rooms import synthetic_scene
 
 
 def gen_stats(height, width, n_frames, repeats, **kw):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import hashlib
 import ctypes
 import ctypes.util
 import importlib.util
@@ -20,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +27,9 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 # %% auto #0
-__all__ = ['DEVICE_ENV', 'DATA_ENV', 'IMAGE_SUFFIXES', 'get_device', 'seed_everything', 'data_samples_dir', 'sample_path',
-           'atomic_path', 'atomic_write', 'write_json', 'file_sha256', 'image_to_tensor', 'load_image', 'image_size',
-           'to_uint8_hwc', 'save_image', 'check_tensor', 'assert_close', 'time_it', 'cpu_time_it',
+__all__ = ['DEVICE_ENV', 'DATA_ENV', 'IMAGE_SUFFIXES', 'get_device', 'seed_everything', 'stable_seed', 'data_samples_dir',
+           'sample_path', 'atomic_path', 'atomic_write', 'write_json', 'file_sha256', 'image_to_tensor', 'load_image',
+           'image_size', 'to_uint8_hwc', 'save_image', 'check_tensor', 'assert_close', 'time_it', 'cpu_time_it',
            'rss_follows_allocations', 'current_rss_bytes', 'peak_memory', 'machine_info']
 
 # %% ../nbs/00_core.ipynb #181d4fbf
@@ -68,6 +68,12 @@ def seed_everything(seed: int = 0, # the seed for python, numpy and torch
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     return torch.Generator(device=device).manual_seed(int(seed))
+
+# %% ../nbs/00_core.ipynb #62484634
+def stable_seed(*parts, # strings and ints that identify what is being drawn (scene, frame, epoch, ...)
+               ) -> int: # in [0, 2**31)
+    "A stable 31-bit seed from strings and ints (CRC32: the same on every machine and Python run)."
+    return zlib.crc32("\x1f".join(str(p) for p in parts).encode()) & 0x7FFFFFFF
 
 # %% ../nbs/00_core.ipynb #6fff5303
 DATA_ENV = "SPATIALSPLAT_DATA"

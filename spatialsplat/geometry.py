@@ -6,12 +6,10 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
-import numpy as np
 import torch
 
-from .core import check_tensor, save_image, write_json, atomic_path
+from .core import check_tensor
 
 # %% auto #0
 __all__ = ['pixel_grid', 'check_intrinsics', 'check_viewmats', 'normalize_intrinsics', 'denormalize_intrinsics',
@@ -21,7 +19,7 @@ __all__ = ['pixel_grid', 'check_intrinsics', 'check_viewmats', 'normalize_intrin
            'covariance_from_scale_rot', 'umeyama', 'robust_umeyama', 'weiszfeld_scale', 'median_scale',
            'focal_from_pointmap', 'intrinsics_from_focal', 'rotation_angle_deg', 'translation_angle_deg', 'pose_errors',
            'slerp', 'interpolate_viewmats', 'look_at', 'raycast_demo_room', 'demo_views', 'backward_warp',
-           'frustum_segments', 'scene_figure', 'geometry_demo']
+           'frustum_segments', 'scene_figure']
 
 # %% ../nbs/01_geometry.ipynb #da2f3546
 def pixel_grid(height: int, # H
@@ -583,73 +581,3 @@ def scene_figure(points: torch.Tensor | None = None, # [N,3] world points
                       scene=dict(aspectmode="data", xaxis_title="x", yaxis_title="y (down)", zaxis_title="z",
                                  camera=dict(up=dict(x=0, y=-1, z=0), eye=dict(x=-0.6, y=-1.0, z=-1.6))))
     return fig
-
-# %% ../nbs/01_geometry.ipynb #13af4e45
-def _demo_png(views: dict, rebuilt: torch.Tensor, vis: torch.Tensor, path: Path) -> None:
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(11, 6), dpi=90)
-    axs = fig.subplots(2, 3)
-    panels = [(views["rgb"][0], "view 1"), (views["depth"][0], "view 1 depth"), (views["rgb"][1], "view 2"),
-              (views["depth"][1], "view 2 depth"), (rebuilt, "view 2 rebuilt from view 1's colours"),
-              ((rebuilt - views["rgb"][1]).abs().mean(0) * vis, "|rebuilt - view 2| (visible pixels)")]
-    for ax, (img, title) in zip(axs.flat, panels):
-        if img.dim() == 3: ax.imshow(img.permute(1, 2, 0).clamp(0, 1).numpy())
-        else:
-            im = ax.imshow(img.numpy(), cmap="magma" if "|" in title else "viridis")
-            fig.colorbar(im, ax=ax, fraction=0.035)
-        ax.set_title(title, fontsize=9); ax.axis("off")
-    fig.tight_layout()
-    with atomic_path(path) as tmp: fig.savefig(tmp, format="png")
-
-def geometry_demo(out_dir: str | Path = "outputs/demo", # where the figures and the JSON go
-                  height: int = 96, width: int = 128,
-                  seed: int = 0,
-                  verbose: bool = True,
-                 ) -> dict:
-    "Run the geometry chapter end to end on the demo room; write PNG, HTML and JSON; return the numbers."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    g = torch.Generator().manual_seed(seed)
-    views = demo_views(height, width)
-    rel = relative_viewmats(views["viewmats"])
-    pm = pointmaps_in_view1(views["depth"], views["Ks"], views["viewmats"])
-    rebuilt, vis = backward_warp(views["rgb"][0], views["depth"][0], views["Ks"][0], views["depth"][1], views["Ks"][1], invert_rigid(rel[1]))
-    err = (rebuilt - views["rgb"][1]).abs().mean(0)[vis]
-    # relative pose of view 2 from correspondences: view-2 camera points -> the same points in view 1's frame
-    cam2 = unproject_depth(views["depth"][1], views["Ks"][1]).reshape(-1, 3).double()
-    in1 = pm[1].reshape(-1, 3).double()
-    n = cam2.shape[0]
-    noisy = in1 + 0.01 * torch.randn(in1.shape, generator=g, dtype=torch.float64)
-    bad = torch.randperm(n, generator=g)[: n // 5]
-    noisy[bad] = torch.randn(len(bad), 3, generator=g, dtype=torch.float64) * 3
-    s_hat, R_hat, t_hat = robust_umeyama(cam2, noisy, with_scale=False)
-    c2w_hat = torch.eye(4, dtype=torch.float64); c2w_hat[:3, :3], c2w_hat[:3, 3] = R_hat, t_hat
-    errs = pose_errors(invert_rigid(c2w_hat), rel[1].double())
-    # scale: a prediction that is 1/2.7 of the truth, with 15% of its points wrong
-    pred = in1 / 2.7
-    pred[bad[: n * 3 // 20]] *= torch.rand(len(bad[: n * 3 // 20]), 1, generator=g, dtype=torch.float64) * 4
-    s_w, s_m = weiszfeld_scale(pred, in1), median_scale(pred, in1)
-    f_hat = focal_from_pointmap(unproject_depth(views["depth"][0], views["Ks"][0]))
-    summary = {
-        "image_size": [height, width],
-        "rebuild": {"visible_fraction": vis.float().mean().item(), "mean_abs_colour_error": err.mean().item()},
-        "relative_pose_from_points": {"noise_std": 0.01, "outlier_fraction": 0.2,
-                                      "rotation_error_deg": errs["rot_deg"].item(), "translation_error_deg": errs["trans_deg"].item()},
-        "scale": {"true": 2.7, "weiszfeld": s_w.item(), "median_ratio": s_m.item(),
-                  "least_squares": ((pred * in1).sum() / (pred * pred).sum()).item()},
-        "focal": {"true": views["Ks"][0, 0, 0].item(), "from_pointmap": f_hat.item()},
-    }
-    _demo_png(views, rebuilt, vis, out / "geometry_demo.png")
-    fig = scene_figure(pm.reshape(-1, 3), views["rgb"].permute(0, 2, 3, 1).reshape(-1, 3), rel, views["Ks"], width, height,
-                       names=["view 1", "view 2"], max_points=20000, title="SpatialSplat geometry: both pointmaps in view 1's frame")
-    with atomic_path(out / "geometry_demo.html") as tmp: fig.write_html(tmp, include_plotlyjs=True)
-    write_json(out / "geometry_demo.json", summary)
-    if verbose:
-        print(f"view 2 rebuilt from view 1: {summary['rebuild']['visible_fraction']:.0%} of pixels visible, "
-              f"mean colour error {summary['rebuild']['mean_abs_colour_error']:.4f}")
-        print(f"relative pose from noisy points with 20% outliers: rotation error {errs['rot_deg'].item():.3f} deg, "
-              f"translation direction error {errs['trans_deg'].item():.3f} deg")
-        print(f"scale (true 2.7): Weiszfeld {s_w.item():.4f}, median ratio {s_m.item():.4f}")
-        print(f"focal (true {summary['focal']['true']:.2f} px): from the pointmap {f_hat.item():.2f} px")
-        for name in ("geometry_demo.png", "geometry_demo.html", "geometry_demo.json"):
-            print(f"wrote {(out / name).resolve()}")
-    return summary

@@ -6,18 +6,13 @@
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
-import html
 import json
-import math
 import os
 import re
 import sys
 import time
 import types
-import zipfile
-from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,14 +23,14 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .core import atomic_path, check_tensor, file_sha256, get_device, to_uint8_hwc, write_json
-from .data import CLASS_NAMES, Scene, find_scenes
+from .clip import CLIP_MEAN, CLIP_STD, count_blocks, find_clip_checkpoint, load_clip, load_weights
+from .rooms import CLASS_NAMES
+from .data import Scene, find_scenes
 
 # %% auto #0
-__all__ = ['STANDIN_VERSION', 'CLIP_VOCAB', 'CLIP_MEAN', 'CLIP_STD', 'CACHE_FORMAT', 'box_area', 'batched_nms', 'to_pil_image',
-           'pil_resize', 'torchvision_standin', 'import_segment_anything', 'sam_config_from_state_dict', 'build_sam',
-           'load_sam', 'masks_to_instance_ids', 'file_fingerprint', 'SamTeacher', 'bytes_to_unicode', 'ClipTokenizer',
-           'QuickGELU', 'ClipAttention', 'ClipBlock', 'ClipTransformer', 'ClipVision', 'ClipModel',
-           'clip_config_from_state_dict', 'load_clip', 'ClipTeacher', 'image_key', 'TeacherCache', 'CachedTeacher',
+__all__ = ['STANDIN_VERSION', 'CACHE_FORMAT', 'box_area', 'batched_nms', 'to_pil_image', 'pil_resize', 'torchvision_standin',
+           'import_segment_anything', 'sam_config_from_state_dict', 'build_sam', 'load_sam', 'masks_to_instance_ids',
+           'file_fingerprint', 'SamTeacher', 'ClipTeacher', 'image_key', 'TeacherCache', 'CachedTeacher',
            'precompute_teachers']
 
 # %% ../nbs/09_teachers.ipynb #9383c68b
@@ -141,10 +136,6 @@ def import_segment_anything() -> types.ModuleType:
     return segment_anything
 
 # %% ../nbs/09_teachers.ipynb #7d8ef921
-def _count(sd: dict, prefix: str) -> int:
-    idx = {int(k[len(prefix):].split(".")[0]) for k in sd if k.startswith(prefix) and k[len(prefix):].split(".")[0].isdigit()}
-    return max(idx) + 1 if idx else 0
-
 def sam_config_from_state_dict(sd: dict, # a SAM state dict
                                decoder_heads: int = 8, # not recorded in the weights; 8 in every released SAM
                               ) -> dict:
@@ -156,7 +147,7 @@ def sam_config_from_state_dict(sd: dict, # a SAM state dict
         raise ValueError(f"not a segment-anything checkpoint: missing {missing}; expected keys image_encoder.*, prompt_encoder.*, mask_decoder.*")
     C, _, patch, _ = sd["image_encoder.patch_embed.proj.weight"].shape
     grid = sd["image_encoder.pos_embed"].shape[1]
-    depth = _count(sd, "image_encoder.blocks.")
+    depth = count_blocks(sd, "image_encoder.blocks.")
     rel = [sd.get(f"image_encoder.blocks.{i}.attn.rel_pos_h") for i in range(depth)]
     use_rel = rel[0] is not None
     if not use_rel: raise ValueError("SAM checkpoints without relative position tables are not supported (the head count cannot be read)")
@@ -169,10 +160,10 @@ def sam_config_from_state_dict(sd: dict, # a SAM state dict
             "prompt_embed_dim": int(sd["image_encoder.neck.0.weight"].shape[0]),
             "mask_in_chans": int(sd["prompt_encoder.mask_downscaling.3.weight"].shape[0]),
             "num_multimask_outputs": int(sd["mask_decoder.mask_tokens.weight"].shape[0] - 1),
-            "decoder_depth": _count(sd, "mask_decoder.transformer.layers."),
+            "decoder_depth": count_blocks(sd, "mask_decoder.transformer.layers."),
             "decoder_mlp_dim": int(sd["mask_decoder.transformer.layers.0.mlp.lin1.weight"].shape[0]),
             "decoder_heads": decoder_heads,
-            "iou_head_depth": _count(sd, "mask_decoder.iou_prediction_head.layers."),
+            "iou_head_depth": count_blocks(sd, "mask_decoder.iou_prediction_head.layers."),
             "iou_head_hidden_dim": int(sd["mask_decoder.iou_prediction_head.layers.0.weight"].shape[0])}
 
 def build_sam(cfg: dict, # from sam_config_from_state_dict
@@ -196,19 +187,11 @@ def build_sam(cfg: dict, # from sam_config_from_state_dict
                                    iou_head_hidden_dim=cfg["iou_head_hidden_dim"]),
         pixel_mean=[123.675, 116.28, 103.53], pixel_std=[58.395, 57.12, 57.375]).eval()
 
-def _load_weights(path: Path, what: str) -> dict:
-    if not path.is_file(): raise FileNotFoundError(f"{what} checkpoint not found: {path}")
-    try: sd = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e: raise ValueError(f"{path} is not a readable PyTorch checkpoint ({what}): {e}") from e
-    if isinstance(sd, dict) and isinstance(sd.get("model"), dict): sd = sd["model"]
-    if not isinstance(sd, dict): raise ValueError(f"{path}: expected a state dict ({what}), got {type(sd).__name__}")
-    return sd
-
 def load_sam(checkpoint: str | os.PathLike, # an official SAM checkpoint (or any state dict in its key layout)
              device: str | torch.device | None = None, # default: get_device()
             ) -> nn.Module:
     "A SAM model from a local checkpoint, its architecture read from the weights."
-    sd = _load_weights(Path(checkpoint), "SAM")
+    sd = load_weights(Path(checkpoint), "SAM")
     model = build_sam(sam_config_from_state_dict(sd))
     try: model.load_state_dict(sd)
     except RuntimeError as e: raise ValueError(f"{checkpoint} does not fit the SAM architecture read from it: {str(e)[:500]}") from e
@@ -245,7 +228,7 @@ def file_fingerprint(path: str | os.PathLike) -> str:
     return _file_sha256(str(p.resolve()), st.st_size, st.st_mtime)
 
 class SamTeacher:
-    "SAM automatic masks as one instance-id image per frame (the instance teacher interface of the data chapter)."
+    "SAM automatic masks as one instance-id image per frame (follows the `InstanceTeacher` protocol)."
     name = "sam"
     def __init__(self, checkpoint: str | os.PathLike, # a local SAM checkpoint
                  device: str | torch.device | None = None, # default: get_device() (the GPU when present)
@@ -278,270 +261,9 @@ class SamTeacher:
         min_area = int(round(self.min_area * H * W)) if self.min_area < 1 else int(self.min_area)
         return masks_to_instance_ids(masks, scores, min_area)
 
-# %% ../nbs/09_teachers.ipynb #f8a32c99
-CLIP_VOCAB = "bpe_simple_vocab_16e6.txt.gz"   # CLIP's merges file (openai/CLIP: clip/bpe_simple_vocab_16e6.txt.gz)
-_CLIP_SPLIT = re.compile(r"<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[^\W\d_]+|\d|(?:[^\s\w]|_)+", re.IGNORECASE)
-
-def bytes_to_unicode() -> dict[int, str]:
-    "The 256 bytes as printable characters: printable Latin-1 bytes stand for themselves, the rest move to U+0100 and up."
-    keep = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
-    table, extra = {}, 0
-    for b in range(256):
-        if b in keep: table[b] = chr(b)
-        else: table[b] = chr(256 + extra); extra += 1
-    return table
-
-class ClipTokenizer:
-    "CLIP's byte-level BPE tokenizer, from its merges file (gzip or plain text)."
-    def __init__(self, vocab_path: str | os.PathLike, # bpe_simple_vocab_16e6.txt.gz or a file in its format
-                 max_merges: int = 49152 - 256 - 2, # CLIP uses the first 48,894 merges
-                ):
-        p = Path(vocab_path)
-        if not p.is_file():
-            raise FileNotFoundError(f"CLIP's BPE vocabulary not found: {p}. Copy {CLIP_VOCAB} from the openai/CLIP repository "
-                                    f"(clip/{CLIP_VOCAB}) next to the checkpoint, or pass its path")
-        try:
-            text = gzip.open(p, "rt", encoding="utf-8").read() if p.read_bytes()[:2] == b"\x1f\x8b" else p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e: raise ValueError(f"{p} is not a readable BPE merges file: {e}") from e
-        lines = text.split("\n")[1:max_merges + 1]
-        merges = []
-        for n, line in enumerate(lines, start=2):
-            if not line.strip(): continue
-            parts = line.split()
-            if len(parts) != 2: raise ValueError(f"{p}, line {n}: a merge must be two symbols separated by a space, got {line!r}")
-            merges.append(tuple(parts))
-        self.byte_encoder = bytes_to_unicode()
-        self.byte_decoder = {c: b for b, c in self.byte_encoder.items()}
-        vocab = list(self.byte_encoder.values())
-        vocab += [v + "</w>" for v in vocab] + ["".join(m) for m in merges] + ["<|startoftext|>", "<|endoftext|>"]
-        self.encoder = {v: i for i, v in enumerate(vocab)}
-        if len(self.encoder) != len(vocab): raise ValueError(f"{p}: merges produce duplicate tokens")
-        self.decoder = {i: v for v, i in self.encoder.items()}
-        self.ranks = {m: i for i, m in enumerate(merges)}
-        self.sot, self.eot = self.encoder["<|startoftext|>"], self.encoder["<|endoftext|>"]
-        self.cache = {"<|startoftext|>": "<|startoftext|>", "<|endoftext|>": "<|endoftext|>"}
-
-    def __len__(self): return len(self.encoder)
-
-    def bpe(self, token: str) -> str:
-        "Merge one word's characters by rank; the pieces, separated by spaces."
-        if token in self.cache: return self.cache[token]
-        word = list(token[:-1]) + [token[-1] + "</w>"]
-        while len(word) > 1:
-            best, a = min((self.ranks.get(p, math.inf), k) for k, p in enumerate(zip(word, word[1:])))
-            if best == math.inf: break
-            pair = (word[a], word[a + 1])
-            out, k = [], 0
-            while k < len(word):
-                if k < len(word) - 1 and (word[k], word[k + 1]) == pair: out.append(word[k] + word[k + 1]); k += 2
-                else: out.append(word[k]); k += 1
-            word = out
-        self.cache[token] = " ".join(word)
-        return self.cache[token]
-
-    @staticmethod
-    def clean(text: str) -> str:
-        return re.sub(r"\s+", " ", html.unescape(html.unescape(text))).strip().lower()
-
-    def encode(self, text: str) -> list[int]:
-        "Token ids of a text (no start / end tokens)."
-        ids = []
-        for tok in _CLIP_SPLIT.findall(self.clean(text)):
-            tok = "".join(self.byte_encoder[b] for b in tok.encode("utf-8"))
-            ids += [self.encoder[t] for t in self.bpe(tok).split(" ")]
-        return ids
-
-    def decode(self, ids) -> str:
-        text = "".join(self.decoder[int(i)] for i in ids)
-        return bytearray(self.byte_decoder[c] for c in text).decode("utf-8", errors="replace").replace("</w>", " ").strip()
-
-    def __call__(self, texts: str | list[str], # one text or several
-                 context_length: int = 77,
-                ) -> torch.Tensor: # [N,context_length] int64
-        "Start token, text tokens, end token, zero padding: CLIP's text input."
-        texts = [texts] if isinstance(texts, str) else list(texts)
-        out = torch.zeros(len(texts), context_length, dtype=torch.int64)
-        for i, t in enumerate(texts):
-            ids = [self.sot] + self.encode(t) + [self.eot]
-            if len(ids) > context_length: raise ValueError(f"text {t!r} is {len(ids)} tokens long; CLIP's context holds {context_length}")
-            out[i, :len(ids)] = torch.tensor(ids)
-        return out
-
-# %% ../nbs/09_teachers.ipynb #5901dd05
-CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
-CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
-
-class QuickGELU(nn.Module):
-    def forward(self, x): return x * torch.sigmoid(1.702 * x)
-
-class ClipAttention(nn.Module):
-    "Multi-head attention with OpenAI / nn.MultiheadAttention parameter names (in_proj_weight, in_proj_bias, out_proj)."
-    def __init__(self, width: int, heads: int):
-        super().__init__()
-        if width % heads: raise ValueError(f"width {width} is not divisible by heads {heads}")
-        self.heads = heads
-        self.in_proj_weight = nn.Parameter(torch.empty(3 * width, width))
-        self.in_proj_bias = nn.Parameter(torch.zeros(3 * width))
-        self.out_proj = nn.Linear(width, width)
-        nn.init.normal_(self.in_proj_weight, std=width ** -0.5)
-
-    def forward(self, x: torch.Tensor, # [B,L,C]
-                mask: torch.Tensor | None = None, # [L,L] additive
-               ) -> torch.Tensor: # [B,L,C]
-        B, L, C = x.shape
-        q, k, v = F.linear(x, self.in_proj_weight, self.in_proj_bias).view(B, L, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)
-        o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-        return self.out_proj(o.transpose(1, 2).reshape(B, L, C))
-
-    def value_path(self, x: torch.Tensor) -> torch.Tensor: # [B,L,C] -> [B,L,C]
-        "Each token's value through the output projection: attention in which every token attends only to itself."
-        C = x.shape[-1]
-        return self.out_proj(F.linear(x, self.in_proj_weight[2 * C:], self.in_proj_bias[2 * C:]))
-
-class ClipBlock(nn.Module):
-    def __init__(self, width: int, heads: int):
-        super().__init__()
-        self.ln_1, self.attn, self.ln_2 = nn.LayerNorm(width), ClipAttention(width, heads), nn.LayerNorm(width)
-        self.mlp = nn.Sequential(OrderedDict([("c_fc", nn.Linear(width, 4 * width)), ("gelu", QuickGELU()), ("c_proj", nn.Linear(4 * width, width))]))
-
-    def forward(self, x, mask=None):
-        x = x + self.attn(self.ln_1(x), mask)
-        return x + self.mlp(self.ln_2(x))
-
-class ClipTransformer(nn.Module):
-    def __init__(self, width: int, layers: int, heads: int):
-        super().__init__()
-        self.resblocks = nn.Sequential(*[ClipBlock(width, heads) for _ in range(layers)])
-
-    def forward(self, x, mask=None):
-        for blk in self.resblocks: x = blk(x, mask)
-        return x
-
-class ClipVision(nn.Module):
-    "CLIP's ViT image tower (OpenAI names: conv1, class_embedding, positional_embedding, ln_pre, transformer, ln_post, proj)."
-    def __init__(self, resolution: int, patch: int, width: int, layers: int, heads: int, out_dim: int):
-        super().__init__()
-        self.patch = patch
-        self.conv1 = nn.Conv2d(3, width, patch, patch, bias=False)
-        self.class_embedding = nn.Parameter(width ** -0.5 * torch.randn(width))
-        self.positional_embedding = nn.Parameter(width ** -0.5 * torch.randn((resolution // patch) ** 2 + 1, width))
-        self.ln_pre, self.transformer, self.ln_post = nn.LayerNorm(width), ClipTransformer(width, layers, heads), nn.LayerNorm(width)
-        self.proj = nn.Parameter(width ** -0.5 * torch.randn(width, out_dim))
-
-    def _pos(self, gh: int, gw: int) -> torch.Tensor:
-        pos = self.positional_embedding
-        G = round(math.sqrt(pos.shape[0] - 1))
-        if (gh, gw) == (G, G): return pos
-        grid = pos[1:].reshape(1, G, G, -1).permute(0, 3, 1, 2)
-        grid = F.interpolate(grid.float(), size=(gh, gw), mode="bicubic", align_corners=False).to(pos.dtype)
-        return torch.cat([pos[:1], grid.permute(0, 2, 3, 1).reshape(gh * gw, -1)])
-
-    def tokens(self, x: torch.Tensor) -> tuple[torch.Tensor, int, int]:
-        "Normalised images [B,3,H,W] -> tokens after ln_pre [B,1+gh*gw,C] and the grid size."
-        x = self.conv1(x)
-        B, C, gh, gw = x.shape
-        x = torch.cat([self.class_embedding.to(x.dtype).expand(B, 1, C), x.flatten(2).transpose(1, 2)], 1)
-        return self.ln_pre(x + self._pos(gh, gw).to(x.dtype)), gh, gw
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor: # [B,3,H,W] normalised -> [B,D] image embedding
-        t, _, _ = self.tokens(x)
-        return self.ln_post(self.transformer(t)[:, 0]) @ self.proj
-
-    def dense(self, x: torch.Tensor) -> torch.Tensor: # [B,3,H,W] normalised -> [B,D,gh,gw] (not normalised)
-        "MaskCLIP patch features: every block but the last as usual, then the last block's value path."
-        t, gh, gw = self.tokens(x)
-        *first, last = self.transformer.resblocks
-        for blk in first: t = blk(t)
-        v = last.attn.value_path(last.ln_1(t))[:, 1:]
-        f = self.ln_post(v) @ self.proj
-        return f.transpose(1, 2).reshape(x.shape[0], -1, gh, gw)
-
-class ClipModel(nn.Module):
-    "CLIP (ViT image tower + text tower) with OpenAI's state-dict keys."
-    def __init__(self, embed_dim: int, resolution: int, vision_layers: int, vision_width: int, patch: int,
-                 context_length: int, vocab_size: int, text_width: int, text_layers: int):
-        super().__init__()
-        self.context_length = context_length
-        self.visual = ClipVision(resolution, patch, vision_width, vision_layers, vision_width // 64 or 1, embed_dim)
-        self.transformer = ClipTransformer(text_width, text_layers, text_width // 64 or 1)
-        self.token_embedding = nn.Embedding(vocab_size, text_width)
-        self.positional_embedding = nn.Parameter(0.01 * torch.randn(context_length, text_width))
-        self.ln_final = nn.LayerNorm(text_width)
-        self.text_projection = nn.Parameter(text_width ** -0.5 * torch.randn(text_width, embed_dim))
-        self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
-
-    def encode_text(self, tokens: torch.Tensor) -> torch.Tensor: # [N,L] int64 -> [N,D]
-        x = self.token_embedding(tokens) + self.positional_embedding
-        L = x.shape[1]
-        causal = torch.full((L, L), -torch.inf, dtype=x.dtype, device=x.device).triu(1)      # token i sees tokens <= i
-        x = self.ln_final(self.transformer(x, causal))
-        return x[torch.arange(len(tokens)), tokens.argmax(-1)] @ self.text_projection   # the end token has the largest id
-
-    def encode_image(self, images: torch.Tensor) -> torch.Tensor: # [B,3,H,W] normalised -> [B,D]
-        return self.visual(images)
-
-    def forward(self, images, tokens):
-        "Scaled cosine similarities, image x text (OpenAI's forward)."
-        a, b = F.normalize(self.encode_image(images), dim=-1), F.normalize(self.encode_text(tokens), dim=-1)
-        return self.logit_scale.exp() * a @ b.T
-
-# %% ../nbs/09_teachers.ipynb #1d987d72
-def clip_config_from_state_dict(sd: dict) -> dict:
-    "CLIP's architecture from its weights' shapes (ViT image towers only)."
-    if "visual.layer1.0.conv1.weight" in sd:
-        raise ValueError("this is a ResNet CLIP checkpoint; only ViT CLIP checkpoints (visual.conv1 + visual.transformer) are supported")
-    need = ("visual.conv1.weight", "visual.positional_embedding", "visual.proj", "text_projection", "positional_embedding",
-            "token_embedding.weight", "ln_final.weight")
-    missing = [k for k in need if k not in sd]
-    if missing: raise ValueError(f"not an OpenAI-format CLIP checkpoint: missing {missing}")
-    w, _, p, _ = sd["visual.conv1.weight"].shape
-    grid = round(math.sqrt(sd["visual.positional_embedding"].shape[0] - 1))
-    return {"embed_dim": int(sd["text_projection"].shape[1]), "resolution": int(grid * p), "patch": int(p), "vision_width": int(w),
-            "vision_layers": _count(sd, "visual.transformer.resblocks."), "context_length": int(sd["positional_embedding"].shape[0]),
-            "vocab_size": int(sd["token_embedding.weight"].shape[0]), "text_width": int(sd["ln_final.weight"].shape[0]),
-            "text_layers": _count(sd, "transformer.resblocks.")}
-
-def _is_torchscript(path: Path) -> bool:
-    if not zipfile.is_zipfile(path): return False
-    with zipfile.ZipFile(path) as z: return any(n.endswith("constants.pkl") or "/code/" in n for n in z.namelist())
-
-def _find_clip_files(path: Path) -> Path:
-    if path.is_file(): return path
-    if not path.is_dir(): raise FileNotFoundError(f"CLIP checkpoint not found: {path}")
-    cands = sorted(p for p in path.iterdir() if p.suffix in (".pt", ".pth", ".bin", ".safetensors"))
-    if len(cands) != 1:
-        raise FileNotFoundError(f"{path} must hold exactly one CLIP checkpoint (.pt/.pth/.bin/.safetensors, e.g. ViT-B-16.pt); found {[p.name for p in cands]}")
-    return cands[0]
-
-def load_clip(checkpoint: str | os.PathLike, # a file, or a folder holding one checkpoint (and the BPE vocabulary)
-              vocab: str | os.PathLike | None = None, # default: bpe_simple_vocab_16e6.txt.gz next to the checkpoint
-              device: str | torch.device | None = None,
-             ) -> tuple[ClipModel, ClipTokenizer]:
-    "An OpenAI-format CLIP ViT (TorchScript archive or state dict) and its tokenizer, from local files."
-    ckpt = _find_clip_files(Path(checkpoint))
-    if ckpt.suffix == ".safetensors":
-        from safetensors.torch import load_file
-        sd = load_file(str(ckpt))
-    elif _is_torchscript(ckpt): sd = torch.jit.load(str(ckpt), map_location="cpu").state_dict()
-    else: sd = _load_weights(ckpt, "CLIP")
-    sd = {k: v for k, v in sd.items() if k not in ("input_resolution", "context_length", "vocab_size")}
-    cfg = clip_config_from_state_dict(sd)
-    vocab_path = Path(vocab) if vocab is not None else ckpt.parent / CLIP_VOCAB
-    if vocab is None and not vocab_path.is_file():
-        alt = sorted(ckpt.parent.glob("bpe*.txt*"))
-        if alt: vocab_path = alt[0]
-    tokenizer = ClipTokenizer(vocab_path)
-    if len(tokenizer) != cfg["vocab_size"]:
-        raise ValueError(f"the vocabulary {vocab_path.name} has {len(tokenizer)} tokens but the checkpoint's token_embedding has "
-                         f"{cfg['vocab_size']} rows: they do not belong together")
-    model = ClipModel(**cfg)
-    try: model.load_state_dict({k: v.float() for k, v in sd.items()})
-    except RuntimeError as e: raise ValueError(f"{ckpt} does not fit the CLIP architecture read from it: {str(e)[:500]}") from e
-    return model.to(get_device(device)).eval(), tokenizer
-
 # %% ../nbs/09_teachers.ipynb #3dd4d06a
 class ClipTeacher:
-    "Dense MaskCLIP-style CLIP features and class-name text embeddings (the semantic teacher interface)."
+    "Dense MaskCLIP-style CLIP features and class-name text embeddings (follows the `SemanticTeacher` protocol)."
     name = "clip"
     def __init__(self, checkpoint: str | os.PathLike, # file or folder (see load_clip)
                  vocab: str | os.PathLike | None = None,
@@ -549,7 +271,7 @@ class ClipTeacher:
                  templates: tuple = ("a photo of a {}.",), # prompts; text embeddings average over them
                 ):
         self.model, self.tokenizer = load_clip(checkpoint, vocab, device)
-        self.checkpoint = _find_clip_files(Path(checkpoint))
+        self.checkpoint = find_clip_checkpoint(Path(checkpoint))
         self.templates = tuple(templates)
         if not self.templates or any("{}" not in t for t in self.templates): raise ValueError(f"templates must contain '{{}}': {self.templates}")
         self.device = next(self.model.parameters()).device

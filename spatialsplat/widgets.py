@@ -25,7 +25,8 @@ from .selective import PruneStats, prune
 from .fields import PCAProjection, decode_labels, fit_pca
 from .render import rasterize, render
 from .model import SpatialSplat, SpatialSplatPrediction
-from .data import CLASS_COLORS, CLASS_NAMES, StandInSemanticTeacher, colorize_ids
+from .rooms import CLASS_COLORS, CLASS_NAMES, colorize_ids
+from .standins import SemanticTeacher, StandInSemanticTeacher
 
 # %% auto #0
 __all__ = ['CHECKPOINT_ENV', 'CHECKPOINT_DIR', 'FIELDS', 'RELEVANCE_TEMPERATURE', 'ALPHA_EPS', 'demo_checkpoint', 'load_model',
@@ -114,10 +115,10 @@ class ExplorerScene:
     def from_prediction(cls, pred: SpatialSplatPrediction, # from `SpatialSplat.predict` (or the forward pass)
                         Ks: torch.Tensor, # [V,3,3] the input views' intrinsics (pixels) of scene b
                         class_names: tuple = CLASS_NAMES,
-                        text_embeddings: torch.Tensor | None = None, # [K,D]; default: text_encoder's, else the stand-in teacher's table
+                        text_embeddings: torch.Tensor | None = None, # [K,D]; default: `text_encoder.text_embeddings(class_names)`
                         images: torch.Tensor | None = None, # [V,3,H,W] the inputs, for display
                         b: int = 0, # scene in the batch
-                        text_encoder=None, # e.g. a ClipTeacher
+                        text_encoder: SemanticTeacher | None = None, # e.g. a ClipTeacher; default: the stand-in teacher's table
                        ) -> ExplorerScene:
         "Build a scene from a prediction: all fine Gaussians of scene b (ungated, unpruned) and its coarse ones."
         B, V, H, W = pred.fine.shape
@@ -126,9 +127,9 @@ class ExplorerScene:
         coarse = pred.coarse.gaussians(b, instance=False).detach().to("cpu")
         check_tensor(Ks, "Ks", (V, 3, 3), dtype="float")
         if text_embeddings is None:
-            D = coarse.semantic.shape[1]
-            text_embeddings = (text_encoder.text_embeddings(class_names) if text_encoder is not None
-                               else StandInSemanticTeacher(dim=D, class_names=tuple(class_names)).text_embeddings())
+            teacher = text_encoder if text_encoder is not None else StandInSemanticTeacher(dim=coarse.semantic.shape[1],
+                                                                                            class_names=tuple(class_names))
+            text_embeddings = teacher.text_embeddings(class_names)    # the semantic-teacher protocol
         return cls(fine=fine, coarse=coarse, coarse_index=coarse_cells(V, H, W, s), K=Ks[0].detach().cpu().float(),
                    width=W, height=H, class_names=tuple(class_names), text_embeddings=text_embeddings.detach().cpu().float(),
                    tau=pred.importance_threshold, stride=s, images=None if images is None else images.detach().cpu(), text_encoder=text_encoder)
@@ -251,7 +252,7 @@ def _colormap(values: torch.Tensor, name: str, lo: float, hi: float) -> torch.Te
 def label_colors(labels: torch.Tensor, # [...] int: index into the class table, -1 = no label
                  num_classes: int, # K
                 ) -> torch.Tensor: # [...,3] in [0,1]
-    "Class colours: chapter 8's palette for up to 8 classes, hashed colours beyond; -1 is black."
+    "Class colours: the rooms chapter's palette for up to 8 classes, hashed colours beyond; -1 is black."
     palette = CLASS_COLORS[1:]
     if num_classes > len(palette): palette = np.concatenate([palette, colorize_ids(torch.arange(len(palette) + 1, num_classes + 1))])
     pal = torch.from_numpy(np.concatenate([np.zeros((1, 3), np.float32), palette.astype(np.float32)]))
