@@ -26,7 +26,8 @@ import torch
 from spatialsplat.core import atomic_path, machine_info, write_json
 from spatialsplat.data import SceneDataset, sample_data_root
 from spatialsplat.evaluate import evaluate
-from spatialsplat.model import SpatialSplat, save_pretrained
+from spatialsplat.model import SpatialSplat
+from spatialsplat.pretrained import save_pretrained
 from spatialsplat.train import TrainConfig, build_model, read_metrics, train
 
 TARGETS = {"psnr": (">", 20.0), "miou": (">", 0.6), "ari": (">", 0.6), "kept_fraction": ("<=", 0.75)}

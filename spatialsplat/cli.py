@@ -291,7 +291,8 @@ def _cmd_eval(a) -> int:
     return 0
 
 def _cmd_profile(a) -> int:
-    from spatialsplat.model import SpatialSplat, SpatialSplatConfig, format_profile, profile_model
+    from spatialsplat.model import SpatialSplat, SpatialSplatConfig
+    from spatialsplat.profiling import format_profile, profile_model
     if a.checkpoint: model = SpatialSplat.from_pretrained(a.checkpoint)
     else:
         torch.manual_seed(0)

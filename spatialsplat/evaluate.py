@@ -23,7 +23,8 @@ from .selective import covered_mask, prune
 from .fields import decode_labels, pca_rgb
 from .render import rasterize, render
 from .perceptual import LPIPS, load_lpips, psnr_from_mse, ssim
-from .model import GaussianMaps, SpatialSplat, SpatialSplatPrediction, format_profile, profile_model
+from .model import GaussianMaps, SpatialSplat, SpatialSplatPrediction
+from .profiling import format_profile, profile_model
 from .data import CLASS_COLORS, SceneDataset, collate_views, colorize_ids
 
 # %% auto #0

@@ -35,8 +35,8 @@ from .core import (atomic_path, atomic_write, check_tensor, data_samples_dir, fi
 from .data import (SceneDataset, StandInInstanceTeacher, StandInSemanticTeacher, collate_views,
                                write_synthetic_dataset)
 from .geometry import pointmaps_in_view1, relative_viewmats, scale_intrinsics
-from .model import (SpatialSplat, SpatialSplatConfig, SpatialSplatPrediction, inverse_softplus, load_pretrained,
-                                save_pretrained)
+from .model import SpatialSplat, SpatialSplatConfig, SpatialSplatPrediction, inverse_softplus
+from .pretrained import load_pretrained, save_pretrained
 from .perceptual import load_lpips, psnr
 from .render import render
 
