@@ -28,7 +28,8 @@ from spatialsplat.data import SceneDataset, sample_data_root
 from spatialsplat.evaluate import evaluate
 from spatialsplat.model import SpatialSplat
 from spatialsplat.pretrained import save_pretrained
-from spatialsplat.train import TrainConfig, build_model, read_metrics, train
+from spatialsplat.checkpoints import read_metrics
+from spatialsplat.train import TrainConfig, build_model, train
 
 TARGETS = {"psnr": (">", 20.0), "miou": (">", 0.6), "ari": (">", 0.6), "kept_fraction": ("<=", 0.75)}
 ROOT = Path(__file__).resolve().parent.parent
