@@ -11,9 +11,9 @@ import torch.nn.functional as F
 
 from .contrastive import contrastive_exact, contrastive_linear, min_pixels_for
 from .core import check_tensor
-from .geometry import pointmaps_in_view1, relative_viewmats, scale_intrinsics
+from .geometry import pointmaps_in_view1, relative_viewmats
 from .model import SpatialSplatPrediction
-from .render import render
+from .render import render, render_semantic_field
 
 # %% auto #0
 __all__ = ['LOSS_TERMS', 'target_viewmats', 'render_targets', 'semantic_loss', 'pointmap_loss', 'compute_losses']
@@ -43,10 +43,8 @@ def render_targets(pred: SpatialSplatPrediction, # the model's output for B scen
         fine = render(pred.fine_gaussians[b], viewmats[b], Ks[b], width, height, backend=backend)
         parts = {k: fine[k] for k in ("rgb", "instance", "alpha", "depth") if k in fine}
         if semantic_size is not None:
-            h, w = semantic_size
-            Kc = scale_intrinsics(Ks[b], w / width, h / height)
-            parts["semantic"] = render(pred.coarse_gaussians[b], viewmats[b], Kc, w, h, rgb=False, features=["semantic"],
-                                       backend=backend)["semantic"]
+            parts["semantic"] = render_semantic_field(pred.coarse_gaussians[b], viewmats[b], Ks[b], width, height, semantic_size,
+                                                      backend=backend)
         for k, v in parts.items(): out.setdefault(k, []).append(v.permute(0, 3, 1, 2))   # [T,H,W,C] -> [T,C,H,W]
     return {k: torch.stack(v) for k, v in out.items()}
 

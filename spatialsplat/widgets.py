@@ -300,11 +300,10 @@ def render_semantic(scene: ExplorerScene,
                     width: int, height: int, # W, H
                    ) -> torch.Tensor: # [H,W,D]
     "The coarse field's features, rendered at 1/stride of the picture (the resolution it is trained at) and upsampled bilinearly."
+    from spatialsplat.render import render_semantic_field
     s = scene.stride
     w, h = max(1, width // s), max(1, height // s)
-    Kc = Ks.clone()
-    Kc[:, 0] *= w / width; Kc[:, 1] *= h / height
-    sem = render(scene.coarse, viewmats, Kc, w, h, rgb=False, features=["semantic"])["semantic"][0]        # [h,w,D]
+    sem = render_semantic_field(scene.coarse, viewmats, Ks, width, height, (h, w))[0]                        # [h,w,D]
     return F.interpolate(sem.permute(2, 0, 1)[None], size=(height, width), mode="bilinear", align_corners=False)[0].permute(1, 2, 0)
 
 def _render_coarse(scene: ExplorerScene, vm, K, W: int, H: int) -> dict:
