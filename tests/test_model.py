@@ -23,7 +23,8 @@ def test_public_names():
     for mod, name in ((m, "SpatialSplat"), (m, "SpatialSplatConfig"), (m, "SpatialSplatPrediction"), (m, "GaussianMaps"),
                       (pre, "load_pretrained"), (pre, "save_pretrained"), (prof, "profile_model"), (prof, "format_profile")):
         assert hasattr(mod, name), name
-    assert set(m._PRESETS) == {"tiny", "small", "base", "large"}
+    import spatialsplat.backbone as bb
+    assert set(bb._PRESETS) == {"tiny", "small", "base", "large"}
 
 
 def test_save_from_pretrained_round_trip(tmp_path):
