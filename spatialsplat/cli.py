@@ -23,6 +23,7 @@ from . import __version__
 from .core import get_device, machine_info, to_uint8_hwc, atomic_path, write_json, save_image
 from .data import SceneDataset, load_pair, sample_data_root
 from .model import SpatialSplat
+from .pretrained import from_pretrained
 from .splatting import Gaussians, save_ply
 from .widgets import ExplorerScene, ExplorerState, demo_checkpoint, kept_gaussians, load_model, points_figure, reconstruct, view
 
@@ -272,7 +273,8 @@ def _cmd_infer(a) -> int:
     return 0
 
 def _cmd_train(a) -> int:
-    from spatialsplat.train import build_config, train
+    from spatialsplat.train import train
+    from spatialsplat.train_config import build_config
     over = {key: val for key, val in (("out_dir", a.out), ("resume", a.resume), ("max_steps", a.steps), ("time_limit_min", a.minutes),
                                       ("device", a.device)) if val is not None}
     if a.quiet: over["progress"] = False
@@ -293,7 +295,7 @@ def _cmd_eval(a) -> int:
 def _cmd_profile(a) -> int:
     from spatialsplat.model import SpatialSplat, SpatialSplatConfig
     from spatialsplat.profiling import format_profile, profile_model
-    if a.checkpoint: model = SpatialSplat.from_pretrained(a.checkpoint)
+    if a.checkpoint: model = from_pretrained(a.checkpoint)
     else:
         torch.manual_seed(0)
         model = SpatialSplat(SpatialSplatConfig.preset(a.preset, **({"image_size": (a.size, a.size)} if a.size else {})))

@@ -24,6 +24,7 @@ from .fields import pca_rgb
 from .render import rasterize, render
 from .perceptual import LPIPS, psnr_from_mse, ssim
 from .model import GaussianMaps, SpatialSplat, SpatialSplatPrediction
+from .pretrained import from_pretrained
 from .profiling import format_profile, profile_model
 from .metrics import (SSIM_CONVENTIONS, confusion_matrix, default_lpips, instance_clustering, iou_per_class,
                                   labels_from_features, mean_iou, pixel_accuracy)
@@ -554,6 +555,6 @@ def evaluate_checkpoint(checkpoint: str | Path, # a .safetensors file written by
     "What `spatialsplat eval` runs: load a checkpoint, build LSM's test items from `data`, run `evaluate`, write the report."
     path = Path(checkpoint)
     if not path.is_file(): raise FileNotFoundError(f"checkpoint not found: {path}")
-    model = SpatialSplat.from_pretrained(path).to(get_device(device))
+    model = from_pretrained(path).to(get_device(device))
     ds = SceneDataset(data, size=tuple(model.config.image_size) if size is None else size, mode="test", semantic_teacher=semantic_teacher)
     return evaluate(model, ds, out_dir, **kwargs)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import dataclass, fields
-from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -434,13 +433,6 @@ class SpatialSplat(nn.Module):
             out["teacher_features"] = torch.randn(batch, views, cfg.teacher_dim, max(1, H // 16), max(1, W // 16), generator=g).to(device)
         return out
 
-    @classmethod
-    def from_pretrained(cls, path: str | Path, # a file written by `pretrained.save_pretrained`
-                        **overrides, # config fields to change (e.g. amp_dtype)
-                       ) -> SpatialSplat:
-        "Build a model from a `save_pretrained` file: configuration from its metadata, then the weights (strict; chapter 07a)."
-        from spatialsplat.pretrained import from_pretrained  # 07a builds on this class: imported when called, not at import time
-        return from_pretrained(path, cls=cls, **overrides)
 
 # %% ../nbs/07_model.ipynb #fc7bd163
 def _compile_blocks(self, **compile_kwargs) -> SpatialSplat:

@@ -186,7 +186,7 @@ def load_pretrained(model: SpatialSplat,
 def save_pretrained(model: SpatialSplat,
                     path: str | Path, # a .safetensors file
                    ) -> Path:
-    "Save weights and configuration to one .safetensors file (atomically); read back with `SpatialSplat.from_pretrained`."
+    "Save weights and configuration to one .safetensors file (atomically); read back with `from_pretrained`."
     from safetensors.torch import save_file
     path = Path(path)
     if path.suffix != ".safetensors": raise ValueError(f"save_pretrained writes .safetensors files; got {path.name!r}")

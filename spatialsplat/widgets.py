@@ -25,6 +25,7 @@ from .selective import PruneStats, prune
 from .fields import PCAProjection, decode_labels, fit_pca
 from .render import rasterize, render
 from .model import SpatialSplat, SpatialSplatPrediction
+from .pretrained import from_pretrained
 from .data import CLASS_COLORS, CLASS_NAMES, StandInSemanticTeacher, colorize_ids
 
 # %% auto #0
@@ -60,7 +61,7 @@ def load_model(checkpoint: str | os.PathLike | None = None, # a save_pretrained 
     "A trained SpatialSplat in eval mode, from `checkpoint` or the committed one."
     path = demo_checkpoint() if checkpoint is None else Path(checkpoint)
     if not path.is_file(): raise FileNotFoundError(f"checkpoint not found: {path}")
-    return SpatialSplat.from_pretrained(path).to(get_device(device)).eval()
+    return from_pretrained(path).to(get_device(device)).eval()
 
 # %% ../nbs/12_widgets.ipynb #03917045
 def coarse_cells(views: int, height: int, width: int, # the fine maps' sizes V, H, W

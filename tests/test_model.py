@@ -29,14 +29,14 @@ def test_public_names():
 
 def test_save_from_pretrained_round_trip(tmp_path):
     from spatialsplat.model import SpatialSplat, SpatialSplatConfig
-    from spatialsplat.pretrained import save_pretrained
+    from spatialsplat.pretrained import from_pretrained, save_pretrained
     torch.manual_seed(0)
     model = SpatialSplat(SpatialSplatConfig.preset("tiny", sh_degree=2)).eval()
     images = torch.rand(1, 2, 3, 32, 32)
     with torch.no_grad():
         ref = model(images)
     save_pretrained(model, tmp_path / "m.safetensors")
-    again = SpatialSplat.from_pretrained(tmp_path / "m.safetensors").eval()
+    again = from_pretrained(tmp_path / "m.safetensors").eval()
     assert again.config == model.config
     with torch.no_grad():
         out = again(images)
