@@ -177,6 +177,35 @@ def render_importance(maps: GaussianMaps, # the prediction's fine maps (every Ga
     a = alpha[..., 0]
     return torch.where(a > 0.05, out[..., 0] / a.clamp_min(1e-6), torch.full_like(a, float("nan")))
 
+def _refine_targets(fine: Gaussians, # the scaled fine field
+                    vms: torch.Tensor, # [T,4,4] target cameras in view 1's frame
+                    Ks: torch.Tensor, # [T,3,3]
+                    imgs: torch.Tensor, # [T,3,H,W] the target images
+                    steps: int, lr: float, backend: str,
+                   ) -> tuple[torch.Tensor, list[dict]]: # refined cameras [T,4,4], one row of refinement numbers per target
+    "Refine each target camera against its image (`refine_pose`) and report how far it moved and how much the error fell."
+    new, refined = [], []
+    for t in range(len(vms)):
+        vm, hist = refine_pose(fine, vms[t], Ks[t], imgs[t].to(fine.means), steps, lr, backend)
+        rel = vm @ invert_rigid(vms[t])
+        cos = ((rel[:3, :3].trace() - 1) / 2).clamp(-1, 1)
+        refined.append({"refine_rot_deg": float(torch.rad2deg(torch.arccos(cos))), "refine_shift": float(rel[:3, 3].norm()),
+                        "refine_mse_before": hist[0], "refine_mse_after": min(hist)})
+        new.append(vm)
+    return torch.stack(new), refined
+
+def _image_metrics(rgb: torch.Tensor, # [T,3,H,W] renders in [0,1]
+                   target: torch.Tensor, # [T,3,H,W] target images in [0,1]
+                   lpips: dict | None, # column -> LPIPS module; None or {}: no LPIPS
+                  ) -> dict: # column -> [T] values: psnr, mse, the SSIM conventions, the LPIPS columns
+    "The image metrics of every target view."
+    mse = (rgb - target).square().mean(dim=(-3, -2, -1))
+    cols = {"psnr": psnr_from_mse(mse), "mse": mse, **{k: ssim(rgb, target, **kw) for k, kw in SSIM_CONVENTIONS.items()}}
+    for name, module in (lpips or {}).items():
+        d = module.shift.device
+        cols[name] = module(rgb.to(d), target.to(d)).to(mse)
+    return cols
+
 def evaluate_prediction(pred: SpatialSplatPrediction, # from `model.predict` (pruned) or any predictor
                         batch: dict, # the batch it was predicted from (BATCH_FORMAT)
                         b: int = 0, # scene in the batch
@@ -206,16 +235,7 @@ def evaluate_prediction(pred: SpatialSplatPrediction, # from `model.predict` (pr
     # 2. target cameras in view 1's frame, optionally refined
     vms, Ks = target_cameras(batch, b).to(fine.means), batch["target_Ks"][b].to(fine.means)
     refined = []
-    if refine_steps > 0:
-        new = []
-        for t in range(T):
-            vm, hist = refine_pose(fine, vms[t], Ks[t], imgs[t].to(fine.means), refine_steps, refine_lr, backend)
-            rel = vm @ invert_rigid(vms[t])
-            cos = ((rel[:3, :3].trace() - 1) / 2).clamp(-1, 1)
-            refined.append({"refine_rot_deg": float(torch.rad2deg(torch.arccos(cos))), "refine_shift": float(rel[:3, 3].norm()),
-                            "refine_mse_before": hist[0], "refine_mse_after": min(hist)})
-            new.append(vm)
-        vms = torch.stack(new)
+    if refine_steps > 0: vms, refined = _refine_targets(fine, vms, Ks, imgs, refine_steps, refine_lr, backend)
     # 3. render: colour + instance features (fine field), semantic features (coarse field)
     _sync(dev); t0 = time.perf_counter()
     with torch.no_grad():
@@ -225,11 +245,7 @@ def evaluate_prediction(pred: SpatialSplatPrediction, # from `model.predict` (pr
     rgb = out["rgb"].permute(0, 3, 1, 2).clamp(0, 1)
     target = imgs.to(rgb).clamp(0, 1)
     # 4. image metrics
-    mse = (rgb - target).square().mean(dim=(-3, -2, -1))
-    cols = {"psnr": psnr_from_mse(mse), "mse": mse, **{k: ssim(rgb, target, **kw) for k, kw in SSIM_CONVENTIONS.items()}}
-    for name, module in (lpips or {}).items():
-        d = module.shift.device
-        cols[name] = module(rgb.to(d), target.to(d)).to(mse)
+    cols = _image_metrics(rgb, target, lpips)
     # 5. labels from the rendered features and from the teacher's features of the target image
     text = text.to(dev)
     gt_cls, gt_inst = batch["target_class_ids"][b].to(dev), batch["target_instance_ids"][b].to(dev)
@@ -454,6 +470,47 @@ def _to(batch: dict, device) -> dict:
 
 def _safe_name(s) -> str: return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(s))
 
+def _check_evaluate_args(model, dataset, align: str, refine_steps, figures, max_items) -> bool: # is `model` a SpatialSplat?
+    "Raise a ValueError naming the argument `evaluate` cannot work with."
+    if align not in ALIGN_METHODS: raise ValueError(f"align must be one of {ALIGN_METHODS}, got {align!r}")
+    if isinstance(refine_steps, bool) or not isinstance(refine_steps, int) or refine_steps < 0:
+        raise ValueError(f"refine_steps must be an int >= 0, got {refine_steps!r}")
+    if not isinstance(figures, (bool, int)) or figures < 0: raise ValueError(f"figures must be True, False or an int >= 0, got {figures!r}")
+    if max_items is not None and (isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 1):
+        raise ValueError(f"max_items must be None or an int >= 1, got {max_items!r}")
+    if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+        raise ValueError(f"dataset must be a sequence of samples (len() and []), such as SceneDataset(..., mode='test'); got {type(dataset).__name__}")
+    is_model = isinstance(model, torch.nn.Module) and hasattr(model, "predict")
+    if not is_model and not callable(model):
+        raise ValueError(f"model must be a SpatialSplat or a callable batch -> SpatialSplatPrediction, got {type(model).__name__}")
+    if len(dataset) == 0: raise ValueError("dataset is empty: nothing to evaluate")
+    return is_model
+
+def _predict_item(model, is_model: bool, batch: dict, device) -> tuple[SpatialSplatPrediction, float, dict]: # pred, ms, Gaussian counts
+    "Predict one collated item (timed) and count its Gaussians predicted, kept and coarse."
+    _sync(device); t0 = time.perf_counter()
+    if is_model:
+        teacher = batch["context_features"] if getattr(model.config, "teacher_dim", 0) else None
+        pred = model.predict(batch["context_images"], batch["context_Ks"], teacher)
+    else: pred = model(batch)
+    _sync(device); predict_ms = 1e3 * (time.perf_counter() - t0)
+    if not isinstance(pred, SpatialSplatPrediction):
+        raise ValueError(f"model returned {type(pred).__name__}; expected a SpatialSplatPrediction (as SpatialSplat.predict returns)")
+    counts = pred.counts[0] if pred.counts else {"fine_predicted": int(pred.keep[0].numel()), "fine_kept": int(pred.keep[0].sum()),
+                                                 "coarse": len(pred.coarse_gaussians[0])}
+    return pred, predict_ms, counts
+
+def _write_report(report: EvalReport, out: Path) -> None:
+    "Write the tables (views, scenes, confusion as CSV), summary.json and results.md; record the paths in `report.files`."
+    names = ["unlabelled", *report.class_names]
+    confusion, files = report.confusion, report.files
+    conf_rows = [{"true \\ predicted": names[r], **{nm: int(confusion[r, c]) for c, nm in enumerate(names)}} for r in range(len(names))]
+    files.update(views=write_csv(report.views, out / "views.csv"), scenes=write_csv(report.scenes, out / "scenes.csv"),
+                 confusion=write_csv(conf_rows, out / "confusion.csv"),
+                 summary=write_json(out / "summary.json", _json_safe({"overall": report.overall, "settings": report.settings, "profile": report.profile})))
+    with atomic_write(out / "results.md", "w") as f: f.write(report.markdown())
+    files["results"] = out / "results.md"
+
 def evaluate(model, # a SpatialSplat (its `predict` is used), or a callable batch -> SpatialSplatPrediction
              dataset, # SceneDataset(..., mode="test") for LSM's items, or any sequence of samples in BATCH_FORMAT
              out_dir: str | Path | None = None, # where tables, figures and summary.json go; None: write nothing
@@ -469,18 +526,7 @@ def evaluate(model, # a SpatialSplat (its `predict` is used), or a callable batc
              progress: bool = False, # a tqdm progress bar
             ) -> EvalReport:
     "Run the evaluation protocol over a dataset: predict, align scale, render every target view, score, tabulate, draw."
-    if align not in ALIGN_METHODS: raise ValueError(f"align must be one of {ALIGN_METHODS}, got {align!r}")
-    if isinstance(refine_steps, bool) or not isinstance(refine_steps, int) or refine_steps < 0:
-        raise ValueError(f"refine_steps must be an int >= 0, got {refine_steps!r}")
-    if not isinstance(figures, (bool, int)) or figures < 0: raise ValueError(f"figures must be True, False or an int >= 0, got {figures!r}")
-    if max_items is not None and (isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 1):
-        raise ValueError(f"max_items must be None or an int >= 1, got {max_items!r}")
-    if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
-        raise ValueError(f"dataset must be a sequence of samples (len() and []), such as SceneDataset(..., mode='test'); got {type(dataset).__name__}")
-    is_model = isinstance(model, torch.nn.Module) and hasattr(model, "predict")
-    if not is_model and not callable(model):
-        raise ValueError(f"model must be a SpatialSplat or a callable batch -> SpatialSplatPrediction, got {type(model).__name__}")
-    if len(dataset) == 0: raise ValueError("dataset is empty: nothing to evaluate")
+    is_model = _check_evaluate_args(model, dataset, align, refine_steps, figures, max_items)
     device = next(model.parameters()).device if is_model else torch.device("cpu")
     lp = _resolve_lpips(lpips, device)
     n = len(dataset) if max_items is None else min(len(dataset), max_items)
@@ -494,16 +540,7 @@ def evaluate(model, # a SpatialSplat (its `predict` is used), or a callable batc
     for i in order:
         batch = _to(collate_views([dataset[i]]), device)
         class_names, shape = tuple(batch["class_names"]), tuple(batch["target_images"].shape[-2:])
-        _sync(device); t0 = time.perf_counter()
-        if is_model:
-            teacher = batch["context_features"] if getattr(model.config, "teacher_dim", 0) else None
-            pred = model.predict(batch["context_images"], batch["context_Ks"], teacher)
-        else: pred = model(batch)
-        _sync(device); predict_ms = 1e3 * (time.perf_counter() - t0)
-        if not isinstance(pred, SpatialSplatPrediction):
-            raise ValueError(f"model returned {type(pred).__name__}; expected a SpatialSplatPrediction (as SpatialSplat.predict returns)")
-        counts = pred.counts[0] if pred.counts else {"fine_predicted": int(pred.keep[0].numel()), "fine_kept": int(pred.keep[0].sum()),
-                                                     "coarse": len(pred.coarse_gaussians[0])}
+        pred, predict_ms, counts = _predict_item(model, is_model, batch, device)
         draw = out is not None and i < n_fig
         res = evaluate_prediction(pred, batch, 0, align, lp, refine_steps, refine_lr, seed, backend, keep_images=draw)
         scene = batch["scene"][0]
@@ -534,14 +571,7 @@ def evaluate(model, # a SpatialSplat (its `predict` is used), or a callable batc
         if not is_model: raise ValueError("profile=True needs a SpatialSplat model (profile_model times its stages)")
         prof = latency_table(model, *shape)
     report = EvalReport(views, scenes, overall, confusion, class_names, settings, prof, files)
-    if out is not None:
-        names = ["unlabelled", *class_names]
-        conf_rows = [{"true \\ predicted": names[r], **{nm: int(confusion[r, c]) for c, nm in enumerate(names)}} for r in range(len(names))]
-        files.update(views=write_csv(views, out / "views.csv"), scenes=write_csv(scenes, out / "scenes.csv"),
-                     confusion=write_csv(conf_rows, out / "confusion.csv"),
-                     summary=write_json(out / "summary.json", _json_safe({"overall": overall, "settings": settings, "profile": prof})))
-        with atomic_write(out / "results.md", "w") as f: f.write(report.markdown())
-        files["results"] = out / "results.md"
+    if out is not None: _write_report(report, out)
     return report
 
 def evaluate_checkpoint(checkpoint: str | Path, # a .safetensors file written by `save_pretrained`
