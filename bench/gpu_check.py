@@ -191,7 +191,8 @@ def step_tests(args) -> dict:
 
 
 def step_model(args) -> dict:
-    from spatialsplat.model import SpatialSplat, SpatialSplatConfig, format_profile, profile_model
+    from spatialsplat.model import SpatialSplat, SpatialSplatConfig
+    from spatialsplat.profiling import format_profile, profile_model
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     preset, size = ("large", 256) if not args.dry else ("tiny", 64)
     runs = {}
@@ -244,7 +245,8 @@ def step_rasterize(args) -> dict:
 
 
 def step_train(args) -> dict:
-    from spatialsplat.train import TrainConfig, read_metrics
+    from spatialsplat.checkpoints import read_metrics
+    from spatialsplat.train_config import TrainConfig
     cfg = {**(DRY_TRAIN if args.dry else GPU_TRAIN), "out_dir": str(args.run_dir), "time_limit_min": args.train_minutes}
     sets = [f"{k}={json.dumps(v)}" for k, v in cfg.items()]
     TrainConfig.preset("cpu_tiny", **{k: (tuple(v) if isinstance(v, list) else v) for k, v in cfg.items() if k != "model_overrides"})
@@ -271,13 +273,13 @@ def step_train(args) -> dict:
 def step_heldout(args) -> dict:
     import copy
     from train_cpu_tiny import held_out_metrics, verdict
-    from spatialsplat.model import SpatialSplat, save_pretrained
+    from spatialsplat.pretrained import from_pretrained, save_pretrained
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    trained = SpatialSplat.from_pretrained(args.run_dir / "model.safetensors")
+    trained = from_pretrained(args.run_dir / "model.safetensors")
     half_path = args.out / ("gpu_tiny.safetensors" if not args.dry else "dry_run.safetensors")
     save_pretrained(copy.deepcopy(trained).half(), half_path)          # the file that would be committed: float16, like the CPU one
-    gpu_model = SpatialSplat.from_pretrained(half_path).to(dev)
-    cpu_model = SpatialSplat.from_pretrained(ROOT / "data_samples/checkpoints/cpu_tiny.safetensors").to(dev)
+    gpu_model = from_pretrained(half_path).to(dev)
+    cpu_model = from_pretrained(ROOT / "data_samples/checkpoints/cpu_tiny.safetensors").to(dev)
     n = 1 if args.dry else None
     res = {"device": str(dev), "checkpoint_bytes": half_path.stat().st_size, "checkpoint_dtype": "float16",
            "held_out_items": "all" if not args.dry else 1,
@@ -312,7 +314,7 @@ def main(argv=None) -> int:
     args.ext_dir, args.run_dir = scratch / "torch_extensions", scratch / "train_run"
     os.environ.update(TORCH_CUDA_ARCH_LIST=args.arch, MAX_JOBS=str(args.max_jobs), TORCH_EXTENSIONS_DIR=str(args.ext_dir))
     train_cfg = {**{k: v for k, v in (DRY_TRAIN if args.dry else GPU_TRAIN).items()}}
-    from spatialsplat.train import TrainConfig
+    from spatialsplat.train_config import TrainConfig
     base = TrainConfig.preset("cpu_tiny").to_dict()
     train_cfg = {**base, **train_cfg, "synthetic_root": str(scratch / "rooms")}
     (DRY_TRAIN if args.dry else GPU_TRAIN)["synthetic_root"] = train_cfg["synthetic_root"]

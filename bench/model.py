@@ -16,7 +16,8 @@ import torch
 
 from spatialsplat.core import machine_info, peak_memory, time_it, write_json
 from spatialsplat.geometry import default_intrinsics
-from spatialsplat.model import SpatialSplat, SpatialSplatConfig, format_profile, profile_model, render_input_view
+from spatialsplat.model import SpatialSplat, SpatialSplatConfig
+from spatialsplat.profiling import format_profile, profile_model, render_input_view
 
 TARGETS = {"tiny_cpu_forward_s": 0.2, "tiny_cpu_train_step_s": 1.0, "large_gpu_total_ms": 40.0, "large_gpu_peak_gb": 4.0}
 

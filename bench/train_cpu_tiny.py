@@ -8,7 +8,7 @@ Writes
 - bench/results/train_cpu_tiny.json: the command, machine, training summary, metrics before / after training, targets;
 - bench/results/train_cpu_tiny_metrics.jsonl: the training log (one JSON row per logged step, validation rows too);
 - data_samples/checkpoints/cpu_tiny.safetensors: the trained weights in float16 (a few MB), loadable with
-  `SpatialSplat.from_pretrained`; the metrics in the JSON are those of this float16 file.
+  `spatialsplat.pretrained.from_pretrained`; the metrics in the JSON are those of this float16 file.
 
 Usage: python bench/train_cpu_tiny.py [--minutes 30] [--out-dir outputs/proof/cpu_tiny] [--resume] [--no-commit-files]
 (`make proof` runs it with the defaults.)
@@ -26,8 +26,10 @@ import torch
 from spatialsplat.core import atomic_path, machine_info, write_json
 from spatialsplat.data import SceneDataset, sample_data_root
 from spatialsplat.evaluate import evaluate
-from spatialsplat.model import SpatialSplat, save_pretrained
-from spatialsplat.train import TrainConfig, build_model, read_metrics, train
+from spatialsplat.model import SpatialSplat
+from spatialsplat.pretrained import from_pretrained, save_pretrained
+from spatialsplat.checkpoints import read_metrics
+from spatialsplat.train import TrainConfig, build_model, train
 
 TARGETS = {"psnr": (">", 20.0), "miou": (">", 0.6), "ari": (">", 0.6), "kept_fraction": ("<=", 0.75)}
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +79,7 @@ def main(argv=None) -> int:
     ckpt = (ROOT / "data_samples/checkpoints/cpu_tiny.safetensors") if not a.no_commit_files else Path(a.out_dir) / "cpu_tiny_fp16.safetensors"
     ckpt.parent.mkdir(parents=True, exist_ok=True)
     save_pretrained(half, ckpt)
-    model = SpatialSplat.from_pretrained(ckpt)               # float32 network with the float16-rounded weights
+    model = from_pretrained(ckpt)               # float32 network with the float16-rounded weights
     metrics_after = held_out_metrics(model, Path(a.out_dir) / "eval")
 
     rows = read_metrics(a.out_dir)

@@ -23,7 +23,9 @@ from . import __version__
 from .core import get_device, machine_info, to_uint8_hwc, atomic_path, write_json, save_image
 from .data import SceneDataset, load_pair, sample_data_root
 from .model import SpatialSplat
-from .splatting import Gaussians, save_ply
+from .pretrained import from_pretrained
+from .splatting import Gaussians
+from .ply import save_ply
 from .widgets import ExplorerScene, ExplorerState, demo_checkpoint, kept_gaussians, load_model, points_figure, reconstruct, view
 
 # %% auto #0
@@ -272,7 +274,8 @@ def _cmd_infer(a) -> int:
     return 0
 
 def _cmd_train(a) -> int:
-    from spatialsplat.train import build_config, train
+    from spatialsplat.train import train
+    from spatialsplat.train_config import build_config
     over = {key: val for key, val in (("out_dir", a.out), ("resume", a.resume), ("max_steps", a.steps), ("time_limit_min", a.minutes),
                                       ("device", a.device)) if val is not None}
     if a.quiet: over["progress"] = False
@@ -291,8 +294,9 @@ def _cmd_eval(a) -> int:
     return 0
 
 def _cmd_profile(a) -> int:
-    from spatialsplat.model import SpatialSplat, SpatialSplatConfig, format_profile, profile_model
-    if a.checkpoint: model = SpatialSplat.from_pretrained(a.checkpoint)
+    from spatialsplat.model import SpatialSplat, SpatialSplatConfig
+    from spatialsplat.profiling import format_profile, profile_model
+    if a.checkpoint: model = from_pretrained(a.checkpoint)
     else:
         torch.manual_seed(0)
         model = SpatialSplat(SpatialSplatConfig.preset(a.preset, **({"image_size": (a.size, a.size)} if a.size else {})))
@@ -304,7 +308,7 @@ def _cmd_profile(a) -> int:
 
 def _cmd_teachers(a) -> int:
     from spatialsplat.teachers import ClipTeacher, SamTeacher, precompute_teachers
-    from spatialsplat.data import StandInInstanceTeacher, StandInSemanticTeacher
+    from spatialsplat.standins import StandInInstanceTeacher, StandInSemanticTeacher
     teachers = []
     if a.sam: teachers.append(SamTeacher(a.sam, device=a.device))
     if a.clip: teachers.append(ClipTeacher(a.clip, device=a.device))

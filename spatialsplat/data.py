@@ -24,8 +24,6 @@ from .rooms import (CLASS_NAMES, NYU40_NAMES, camera_path, class_id_of, make_roo
                                 synthetic_scene)
 from .standins import (InstanceTeacher, SemanticTeacher, StandInSemanticTeacher, check_instance_teacher,
                                    check_semantic_teacher)
-from .rooms import CLASS_COLORS, colorize_ids  # noqa: F401 (`evaluate` imports them from here)
-from .standins import StandInInstanceTeacher  # noqa: F401 (`train` and `cli` import it from here)
 
 # %% auto #0
 __all__ = ['LABEL_TABLE', 'SCENE_LAYOUTS', 'BATCH_FORMAT', 'SAMPLE_SCENE_SEEDS', 'SAMPLE_FRAMES', 'SAMPLE_SIZE',

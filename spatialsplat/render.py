@@ -12,12 +12,13 @@ from typing import Sequence
 import torch
 
 from .core import check_tensor
+from .geometry import scale_intrinsics
 from .splatting import (RENDER_MODES, Gaussians, check_colors, check_splat_inputs, rasterize_torch,
                                     view_colors)
 
 # %% auto #0
 __all__ = ['GSPLAT_VERSION', 'BACKENDS', 'FEATURE_FIELDS', 'TWIN_TOLERANCES', 'gsplat_status', 'select_backend', 'rasterize',
-           'render', 'backend_differences', 'check_twins']
+           'render', 'render_semantic_field', 'backend_differences', 'check_twins']
 
 # %% ../nbs/06_cuda_rasterization.ipynb #744eb95f
 GSPLAT_VERSION = "1.5.3"  # the gsplat release these conventions and tolerances are checked against
@@ -76,17 +77,18 @@ def rasterize(means: torch.Tensor, # [N,3] world centres
               max_pairs: int = 1 << 21, # torch only: memory bound (pairs per chunk)
              ) -> tuple[torch.Tensor, torch.Tensor, dict]: # render_colors [C,H,W,X], render_alphas [C,H,W,1], meta
     "Rasterise 3D Gaussians into C cameras with gsplat's conventions, on the torch or the gsplat backend."
-    dims = check_splat_inputs(means, quats, scales, opacities, viewmats, Ks, width, height)
-    check_colors(colors, sh_degree, dims["N"], dims["C"], means)
-    if render_mode not in RENDER_MODES: raise ValueError(f"render_mode must be one of {RENDER_MODES}, got {render_mode!r}")
-    if rasterize_mode not in ("classic", "antialiased"): raise ValueError(f"rasterize_mode must be 'classic' or 'antialiased', got {rasterize_mode!r}")
-    which, why = select_backend(backend, means.device, means.dtype)
+    device, dtype = (means.device, means.dtype) if torch.is_tensor(means) else (torch.device("cpu"), torch.float32)
+    which, why = select_backend(backend, device, dtype)
     common = dict(near_plane=near_plane, far_plane=far_plane, radius_clip=radius_clip, eps2d=eps2d, sh_degree=sh_degree,
                   backgrounds=backgrounds, render_mode=render_mode, rasterize_mode=rasterize_mode)
-    if which == "torch":
+    if which == "torch":                      # rasterize_torch checks every argument itself, with the same messages
         render, alpha, meta = rasterize_torch(means, quats, scales, opacities, colors, viewmats, Ks, width, height,
                                               max_pairs=max_pairs, **common)
-    else:
+    else:                                     # gsplat's own checks are terse: check here, once, before the call
+        dims = check_splat_inputs(means, quats, scales, opacities, viewmats, Ks, width, height)
+        check_colors(colors, sh_degree, dims["N"], dims["C"], means)
+        if render_mode not in RENDER_MODES: raise ValueError(f"render_mode must be one of {RENDER_MODES}, got {render_mode!r}")
+        if rasterize_mode not in ("classic", "antialiased"): raise ValueError(f"rasterize_mode must be 'classic' or 'antialiased', got {rasterize_mode!r}")
         if backgrounds is not None:
             check_tensor(backgrounds, "backgrounds", ("C", "D"), dtype="float", finite=True, dims={"C": dims["C"], "D": 3 if sh_degree is not None else colors.shape[-1]})
         from gsplat import rasterization  # imported here: only GPU runs pay for it
@@ -144,6 +146,19 @@ def render(gaussians: Gaussians, # the scene
         result[name] = out[..., start:start + n]; start += n
     result.update(depth=out[..., -1:], alpha=alpha, meta=meta)
     return result
+
+# %% ../nbs/06_cuda_rasterization.ipynb #62d59278
+def render_semantic_field(gaussians: Gaussians, # Gaussians with a semantic field (the coarse field)
+                          viewmats: torch.Tensor, # [C,4,4] world-to-camera
+                          Ks: torch.Tensor, # [C,3,3] pixels of a width x height picture
+                          width: int, height: int, # the picture the intrinsics describe
+                          size: tuple[int, int], # (h, w) to render at, e.g. (height // stride, width // stride)
+                          **kwargs, # more `render` arguments (backend, ...)
+                         ) -> torch.Tensor: # [C,h,w,D] semantic features
+    "The semantic features rendered at (h, w) instead of the W x H picture `Ks` describes (intrinsics rescaled to match)."
+    h, w = size
+    Kc = scale_intrinsics(Ks, w / width, h / height)
+    return render(gaussians, viewmats, Kc, w, h, rgb=False, features=["semantic"], **kwargs)["semantic"]
 
 # %% ../nbs/06_cuda_rasterization.ipynb #ede32794
 TWIN_TOLERANCES = {  # per output / gradient: (max over elements of |torch - gsplat|, relative L2 error)

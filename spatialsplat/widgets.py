@@ -10,7 +10,7 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +23,9 @@ from .geometry import check_intrinsics, invert_rigid, scene_figure, transform_po
 from .splatting import Gaussians, sh_to_rgb
 from .selective import PruneStats, prune
 from .fields import PCAProjection, decode_labels, fit_pca
-from .render import rasterize, render
+from .render import rasterize
 from .model import SpatialSplat, SpatialSplatPrediction
+from .pretrained import from_pretrained
 from .rooms import CLASS_COLORS, CLASS_NAMES, colorize_ids
 from .standins import SemanticTeacher, StandInSemanticTeacher
 
@@ -61,7 +62,7 @@ def load_model(checkpoint: str | os.PathLike | None = None, # a save_pretrained 
     "A trained SpatialSplat in eval mode, from `checkpoint` or the committed one."
     path = demo_checkpoint() if checkpoint is None else Path(checkpoint)
     if not path.is_file(): raise FileNotFoundError(f"checkpoint not found: {path}")
-    return SpatialSplat.from_pretrained(path).to(get_device(device)).eval()
+    return from_pretrained(path).to(get_device(device)).eval()
 
 # %% ../nbs/12_widgets.ipynb #03917045
 def coarse_cells(views: int, height: int, width: int, # the fine maps' sizes V, H, W
@@ -301,11 +302,10 @@ def render_semantic(scene: ExplorerScene,
                     width: int, height: int, # W, H
                    ) -> torch.Tensor: # [H,W,D]
     "The coarse field's features, rendered at 1/stride of the picture (the resolution it is trained at) and upsampled bilinearly."
+    from spatialsplat.render import render_semantic_field
     s = scene.stride
     w, h = max(1, width // s), max(1, height // s)
-    Kc = Ks.clone()
-    Kc[:, 0] *= w / width; Kc[:, 1] *= h / height
-    sem = render(scene.coarse, viewmats, Kc, w, h, rgb=False, features=["semantic"])["semantic"][0]        # [h,w,D]
+    sem = render_semantic_field(scene.coarse, viewmats, Ks, width, height, (h, w))[0]                        # [h,w,D]
     return F.interpolate(sem.permute(2, 0, 1)[None], size=(height, width), mode="bilinear", align_corners=False)[0].permute(1, 2, 0)
 
 def _render_coarse(scene: ExplorerScene, vm, K, W: int, H: int) -> dict:

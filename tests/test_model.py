@@ -1,4 +1,4 @@
-"""Package-level checks of spatialsplat.model: a light import, the public names, and a save / load round trip."""
+"""Package-level checks of spatialsplat.model (and its pretrained / profiling companions): a light import, the public names, and a save / load round trip."""
 import subprocess
 import sys
 from pathlib import Path
@@ -18,21 +18,25 @@ def test_model_import_is_light():
 
 def test_public_names():
     import spatialsplat.model as m
-    for name in ("SpatialSplat", "SpatialSplatConfig", "SpatialSplatPrediction", "GaussianMaps", "load_pretrained",
-                 "save_pretrained", "profile_model", "format_profile"):
-        assert hasattr(m, name), name
-    assert set(m._PRESETS) == {"tiny", "small", "base", "large"}
+    import spatialsplat.pretrained as pre
+    import spatialsplat.profiling as prof
+    for mod, name in ((m, "SpatialSplat"), (m, "SpatialSplatConfig"), (m, "SpatialSplatPrediction"), (m, "GaussianMaps"),
+                      (pre, "load_pretrained"), (pre, "save_pretrained"), (prof, "profile_model"), (prof, "format_profile")):
+        assert hasattr(mod, name), name
+    import spatialsplat.backbone as bb
+    assert set(bb._PRESETS) == {"tiny", "small", "base", "large"}
 
 
 def test_save_from_pretrained_round_trip(tmp_path):
-    from spatialsplat.model import SpatialSplat, SpatialSplatConfig, save_pretrained
+    from spatialsplat.model import SpatialSplat, SpatialSplatConfig
+    from spatialsplat.pretrained import from_pretrained, save_pretrained
     torch.manual_seed(0)
     model = SpatialSplat(SpatialSplatConfig.preset("tiny", sh_degree=2)).eval()
     images = torch.rand(1, 2, 3, 32, 32)
     with torch.no_grad():
         ref = model(images)
     save_pretrained(model, tmp_path / "m.safetensors")
-    again = SpatialSplat.from_pretrained(tmp_path / "m.safetensors").eval()
+    again = from_pretrained(tmp_path / "m.safetensors").eval()
     assert again.config == model.config
     with torch.no_grad():
         out = again(images)
