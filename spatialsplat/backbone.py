@@ -5,6 +5,7 @@
 # %% ../nbs/06a_backbone.ipynb #7fe6a122
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 import torch
@@ -60,6 +61,8 @@ class SpatialSplatConfig:
     init_scale: float | None = None  # if set, every Gaussian starts at this scale (bias init); None: zero bias (released)
     init_opacity: float | None = None  # if set, initial opacity (bias init); None: 0.5
     init_importance: float | None = None  # if set, initial importance beta (bias init); None: 0.5
+    importance_logit_bound: float | None = None  # clamp importance logits to [-L, L] with a straight-through gradient (chapter 03); None: the released sigmoid
+    importance_explore: float = 0.0  # in training, try each switched-off Gaussian with this probability (`selective.explore_gate`); 0: the paper's switch
     amp_dtype: str | None = None  # "bf16" or "fp16": autocast the network (outputs stay float32); None: float32
     grad_checkpoint: bool = False  # recompute transformer blocks in backward to save memory (large preset, training)
 
@@ -127,6 +130,12 @@ class SpatialSplatConfig:
         if self.teacher_dim < 0: raise ValueError(f"teacher_dim must be >= 0, got {self.teacher_dim}")
         if not 0 < self.importance_threshold < 1: raise ValueError(f"importance_threshold must be in (0, 1), got {self.importance_threshold}")
         if not 0 <= self.head_dropout < 1: raise ValueError(f"head_dropout must be in [0, 1), got {self.head_dropout}")
+        if self.importance_logit_bound is not None and not self.importance_logit_bound > 0:
+            raise ValueError(f"importance_logit_bound must be > 0 or None, got {self.importance_logit_bound}")
+        if self.importance_logit_bound is not None and self.init_importance is not None and 0 < self.init_importance < 1 \
+                and abs(math.log(self.init_importance / (1 - self.init_importance))) > self.importance_logit_bound:
+            raise ValueError(f"init_importance={self.init_importance} lies outside importance_logit_bound={self.importance_logit_bound} (its logit is larger)")
+        if not 0 <= self.importance_explore <= 1: raise ValueError(f"importance_explore must be in [0, 1], got {self.importance_explore}")
         if self.amp_dtype not in (None, "bf16", "fp16"): raise ValueError(f"amp_dtype must be None, 'bf16' or 'fp16', got {self.amp_dtype!r}")
         for name in ("init_opacity", "init_importance"):
             v = getattr(self, name)

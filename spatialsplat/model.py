@@ -18,7 +18,7 @@ from .backbone import CrossViewDecoder, SpatialSplatConfig, ViTEncoder, patch_po
 from .core import check_tensor
 from .geometry import check_intrinsics, default_intrinsics, normalize_intrinsics
 from .fields import pca_rgb
-from .selective import apply_gate, gate_opacity, prune
+from .selective import apply_gate, gate_opacity, importance_from_logits, prune
 from .splatting import Gaussians
 
 # %% auto #0
@@ -167,6 +167,7 @@ def activate_gaussians(raw: torch.Tensor, # [...,C] raw Gaussian-head channels (
                        sh_degree: int,
                        scale_multiplier: float = 0.001,
                        max_scale: float = 0.3,
+                       importance_bound: float | None = None, # clamp the importance logit to [-L, L] (straight-through); None: plain sigmoid
                       ) -> dict: # opacities [...], scales [...,3], quats [...,4] wxyz, sh [...,K,3], importance [...]
     "Split and activate the Gaussian head's channels: opacity, scale, quaternion, SH, importance."
     K = (sh_degree + 1) ** 2
@@ -177,7 +178,7 @@ def activate_gaussians(raw: torch.Tensor, # [...,C] raw Gaussian-head channels (
             "scales": (scale_multiplier * F.softplus(s)).clamp_max(max_scale),
             "quats": F.normalize(q, dim=-1, eps=1e-8),
             "sh": sh.unflatten(-1, (3, K)).transpose(-1, -2) * sh_mask(sh_degree).to(sh)[:, None],
-            "importance": torch.sigmoid(beta[..., 0])}
+            "importance": importance_from_logits(beta[..., 0], importance_bound)}
 
 # %% ../nbs/07_model.ipynb #a0b0a07a
 @dataclass
@@ -286,7 +287,7 @@ class SpatialSplat(nn.Module):
                 for conv in (head.head[-1], head.down_head[-1]):
                     if cfg.init_opacity is not None: conv.bias[0] = _logit(cfg.init_opacity)
                     if cfg.init_scale is not None: conv.bias[1:4] = inverse_softplus(cfg.init_scale / cfg.scale_multiplier)
-                    if cfg.init_importance is not None: conv.bias[-1] = _logit(cfg.init_importance)
+                    if cfg.init_importance is not None: conv.bias[-1] = _logit(cfg.init_importance)   # inside any logit bound (config checks)
 
     # ---- inputs ---------------------------------------------------------------------------------------
     def check_inputs(self, images: torch.Tensor, # [B,V,3,H,W] in [0,1]
@@ -374,7 +375,8 @@ class SpatialSplat(nn.Module):
                  raw_fine: torch.Tensor, raw_coarse: torch.Tensor) -> SpatialSplatPrediction:
         "Activate the raw parameters and pair them with their centres: fine and coarse `GaussianMaps`."
         cfg = self.config
-        act = lambda raw: activate_gaussians(raw, cfg.sh_degree, cfg.scale_multiplier, cfg.max_scale)
+        act = lambda raw: activate_gaussians(raw, cfg.sh_degree, cfg.scale_multiplier, cfg.max_scale, cfg.importance_logit_bound)
+        explore = cfg.importance_explore if self.training else 0.0      # inference: always the paper's switch
         pts = geo["pointmaps"]
         hc, wc = semantic.shape[2:4]
         coarse_pts = F.interpolate(pts.flatten(0, 1).permute(0, 3, 1, 2), size=(hc, wc), mode="nearest").permute(0, 2, 3, 1).unflatten(0, pts.shape[:2])
@@ -384,7 +386,7 @@ class SpatialSplat(nn.Module):
         tau, B = cfg.importance_threshold, pts.shape[0]
         return SpatialSplatPrediction(fine=fine, coarse=coarse, importance_threshold=tau,
                                       raw_fine=raw_fine, raw_coarse=raw_coarse,
-                                      fine_gaussians=[apply_gate(fine.gaussians(b), tau) for b in range(B)],
+                                      fine_gaussians=[apply_gate(fine.gaussians(b), tau, explore) for b in range(B)],
                                       coarse_gaussians=[coarse.gaussians(b, instance=False) for b in range(B)])
 
     def forward(self, images: torch.Tensor, # [B,V,3,H,W] RGB in [0,1]; H, W multiples of the patch size

@@ -13,6 +13,7 @@ from .contrastive import contrastive_exact, contrastive_linear, min_pixels_for
 from .core import check_tensor
 from .geometry import pointmaps_in_view1, relative_viewmats
 from .model import SpatialSplatPrediction
+from .selective import importance_budget
 from .render import render, render_semantic_field
 
 # %% auto #0
@@ -104,7 +105,7 @@ def compute_losses(pred: SpatialSplatPrediction, # model output for the batch's 
             terms["contrastive"] = contrastive_linear(feats, ids, mp, cfg.contrastive_lambda, generator=generator)
         else:
             terms["contrastive"] = contrastive_exact(feats, ids, mp, cfg.contrastive_lambda)
-    if cfg.importance_budget > 0: terms["importance"] = pred.importance.mean()
+    if cfg.importance_budget > 0: terms["importance"] = importance_budget(pred.importance, getattr(cfg, "importance_target", None))
     if cfg.point_weight > 0:
         terms["points"] = pointmap_loss(pred.pointmaps, batch["context_depths"], batch["context_Ks"], batch["context_viewmats"])
     weights = {"rgb": cfg.rgb_weight, "lpips": cfg.lpips_weight, "semantic": cfg.semantic_weight,

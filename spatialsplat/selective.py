@@ -15,7 +15,8 @@ from .geometry import check_intrinsics, check_viewmats, project, unproject_depth
 from .splatting import Gaussians, rasterize_torch
 
 # %% auto #0
-__all__ = ['LOW_GAIN', 'gate_opacity', 'PruneStats', 'apply_gate', 'prune', 'covered_mask', 'fit_importance']
+__all__ = ['LOW_GAIN', 'gate_opacity', 'importance_from_logits', 'importance_logits', 'importance_budget', 'explore_gate',
+           'PruneStats', 'apply_gate', 'prune', 'covered_mask', 'fit_importance']
 
 # %% ../nbs/03_selective_gaussians.ipynb #13cc4b0b
 LOW_GAIN = 1e-3  # s(beta) = LOW_GAIN * beta at or below the threshold
@@ -35,6 +36,51 @@ def gate_opacity(opacities: torch.Tensor, # [...] activated opacities in [0,1]
     check_tensor(importance, "importance", tuple(opacities.shape), dtype="float")
     return opacities * torch.where(importance > tau, importance, importance * LOW_GAIN)
 
+# %% ../nbs/03_selective_gaussians.ipynb #a6f4588f
+def importance_from_logits(raw: torch.Tensor, # [...] raw importance logits (the head's output)
+                           bound: float | None = None, # L: the logit is clamped to [-L, L], the gradient passes straight through; None: plain sigmoid
+                          ) -> torch.Tensor: # [...] beta in (0, 1)
+    "Importance scores beta = sigmoid(clamp(raw, -L, L)) with a straight-through gradient (sigmoid(raw) when bound is None)."
+    if bound is None: return torch.sigmoid(raw)
+    if isinstance(bound, bool) or not bound > 0: raise ValueError(f"bound must be a number > 0 or None, got {bound!r}")
+    ell = raw + (raw.clamp(-bound, bound) - raw).detach()      # forward: the clamped logit; backward: d ell / d raw = 1
+    return torch.sigmoid(ell)
+
+def importance_logits(beta: torch.Tensor | float, # scores in (0, 1)
+                      bound: float | None = None, # as in `importance_from_logits`
+                     ) -> torch.Tensor: # raw logits that give `beta`
+    "Raw logits that `importance_from_logits` maps to `beta` (to initialise a head or a fit at given scores)."
+    beta = torch.as_tensor(beta, dtype=torch.get_default_dtype() if not torch.is_tensor(beta) else beta.dtype)
+    if not ((beta > 0) & (beta < 1)).all(): raise ValueError("beta must be in (0, 1)")
+    ell = torch.logit(beta)
+    if bound is None: return ell
+    if not (ell.abs() <= bound).all(): raise ValueError(f"beta must have |logit| <= bound = {bound} (got logit {ell.abs().max().item():.3g})")
+    return ell
+
+def importance_budget(beta: torch.Tensor, # [...] importance scores
+                      target: float | None = None, # rho: push only while mean(beta) > rho; None: plain L1, mean(beta)
+                     ) -> torch.Tensor: # [] the budget term (multiply by lambda)
+    "The budget on importance scores: mean(beta), or max(0, mean(beta) - target) with a target."
+    m = beta.mean()
+    if target is None: return m
+    if isinstance(target, bool) or not 0 <= target < 1: raise ValueError(f"target must be in [0, 1) or None, got {target!r}")
+    return (m - target).clamp_min(0)
+
+# %% ../nbs/03_selective_gaussians.ipynb #234d0f6d
+def explore_gate(opacities: torch.Tensor, # [...] activated opacities
+                 importance: torch.Tensor, # [...] importance scores beta, same shape
+                 tau: float = 0.5, # the switch threshold
+                 rate: float = 0.1, # probability that a switched-off Gaussian is tried this step
+                 generator: torch.Generator | None = None, # draws the trials (on the tensors' device)
+                ) -> torch.Tensor: # [...] gated opacities for a training step
+    "The training-time switch: `gate_opacity`, except that switched-off Gaussians are tried with probability `rate` at alpha * tau (gradient of alpha * beta)."
+    gated = gate_opacity(opacities, importance, tau)
+    if isinstance(rate, bool) or not 0 <= rate <= 1: raise ValueError(f"rate must be in [0, 1], got {rate!r}")
+    if rate == 0: return gated
+    trial = (importance <= tau) & (torch.rand(importance.shape, generator=generator, device=importance.device) < rate)
+    tried = opacities * (tau + importance - importance.detach())   # forward alpha * tau; d/d beta = alpha, d/d alpha = tau
+    return torch.where(trial, tried, gated)
+
 # %% ../nbs/03_selective_gaussians.ipynb #b21264cc
 @dataclass
 class PruneStats:
@@ -50,12 +96,15 @@ class PruneStats:
 
 def apply_gate(gaussians: Gaussians, # with `importance` [N]
                tau: float = 0.5,
+               explore: float = 0.0, # training only: `explore_gate`'s rate (0: the paper's switch)
               ) -> Gaussians:
     "The same Gaussians with gated opacities and no importance field (the gate is applied)."
     if not isinstance(gaussians, Gaussians): raise TypeError(f"gaussians must be a Gaussians, got {type(gaussians).__name__}")
     if gaussians.importance is None:
         raise ValueError("gaussians.importance is None: there is no importance score to gate with (or the gate was already applied)")
-    return replace(gaussians, opacities=gate_opacity(gaussians.opacities, gaussians.importance, tau), importance=None)
+    o, beta = gaussians.opacities, gaussians.importance
+    gated = explore_gate(o, beta, tau, explore) if explore else gate_opacity(o, beta, tau)
+    return replace(gaussians, opacities=gated, importance=None)
 
 def prune(gaussians: Gaussians, # with `importance` [N]
           tau: float = 0.5, # keep Gaussians with beta > tau
@@ -102,12 +151,16 @@ def fit_importance(gaussians: Gaussians, # fixed geometry and colours (`colors` 
                    Ks: torch.Tensor, # [T,3,3]
                    steps: int = 100, # optimiser steps
                    lr: float = 0.02, # Adam learning rate on the importance logits
-                   budget: float = 0.0, # lambda of the L1 budget term lambda * mean(beta); 0 = off (the paper)
+                   budget: float = 0.0, # lambda of the budget term lambda * importance_budget(beta, target); 0 = off (the paper)
                    tau: float = 0.5, # the switch threshold
                    init: float | torch.Tensor = 0.9, # initial importance: a number, or [N] values in (0,1)
+                   target: float | None = None, # the budget's target mean score rho; None: the plain L1 budget
+                   logit_bound: float | None = None, # clamp the logits to [-L, L] (straight-through); None: plain sigmoid
+                   init_logits: torch.Tensor | None = None, # [N] raw logits to start from instead of `init` (to continue a fit)
+                   explore: float = 0.0, # rate of `explore_gate` (0: the paper's switch throughout)
                    views_per_step: int | None = None, # render this many random targets per step; None = all
                    generator: torch.Generator | None = None, # picks the targets per step
-                  ) -> tuple[torch.Tensor, dict]: # importance [N] in (0,1), history {"loss", "render_loss", "kept"} per step
+                  ) -> tuple[torch.Tensor, dict]: # importance [N] in (0,1); history {"loss", "render_loss", "kept", "min_logit"} per step, "logits" [N] at the end
     "Fit per-Gaussian importance scores by Adam on the rendering loss (+ optional L1 budget), all else fixed."
     if not isinstance(gaussians, Gaussians): raise TypeError(f"gaussians must be a Gaussians, got {type(gaussians).__name__}")
     d = {}
@@ -121,19 +174,24 @@ def fit_importance(gaussians: Gaussians, # fixed geometry and colours (`colors` 
     if not 1 <= k <= T: raise ValueError(f"views_per_step must be in 1..{T} (the number of targets), got {views_per_step!r}")
     g = gaussians.detach()
     sh = g.sh_degree
-    start = torch.as_tensor(init, dtype=g.dtype, device=g.device).expand(len(g)).clone()
-    if not ((start > 0) & (start < 1)).all(): raise ValueError("init must be in (0, 1) (a sigmoid output)")
-    logits = torch.logit(start).requires_grad_()
+    if init_logits is not None:
+        check_tensor(init_logits, "init_logits", (len(g),), dtype="float", finite=True)
+        logits = init_logits.detach().to(g.dtype).clone().requires_grad_()
+    else:
+        start = torch.as_tensor(init, dtype=g.dtype, device=g.device).expand(len(g)).clone()
+        if not ((start > 0) & (start < 1)).all(): raise ValueError("init must be in (0, 1) (a sigmoid output)")
+        logits = importance_logits(start, logit_bound).requires_grad_()
     opt = torch.optim.Adam([logits], lr=lr)
-    hist = {"loss": [], "render_loss": [], "kept": []}
+    hist = {"loss": [], "render_loss": [], "kept": [], "min_logit": []}
     for _ in range(steps):
         pick = torch.randperm(T, generator=generator)[:k] if k < T else torch.arange(T)
-        beta = torch.sigmoid(logits)
-        out, _, _ = rasterize_torch(g.means, g.quats, g.scales, gate_opacity(g.opacities, beta, tau), g.colors,
+        beta = importance_from_logits(logits, logit_bound)
+        out, _, _ = rasterize_torch(g.means, g.quats, g.scales, explore_gate(g.opacities, beta, tau, explore, generator), g.colors,
                                     viewmats[pick], Ks[pick], W, H, sh_degree=sh)
         render_loss = ((out - images[pick]) ** 2).mean()
-        loss = render_loss + budget * beta.mean()
+        loss = render_loss + budget * importance_budget(beta, target)
         opt.zero_grad(); loss.backward(); opt.step()
         hist["loss"].append(loss.item()); hist["render_loss"].append(render_loss.item())
-        hist["kept"].append((beta.detach() > tau).float().mean().item())
-    return torch.sigmoid(logits).detach(), hist
+        hist["kept"].append((beta.detach() > tau).float().mean().item()); hist["min_logit"].append(logits.min().item())
+    hist["logits"] = logits.detach()
+    return importance_from_logits(logits.detach(), logit_bound), hist

@@ -53,7 +53,8 @@ class TrainConfig:
     contrastive: str = "linear"  # "linear" (the paper's random-partner estimator) or "exact" (the O(P D) identity)
     contrastive_lambda: float = 0.5  # weight of the intra-instance term inside the contrastive loss
     min_instance_pixels: int | None = None  # instances smaller than this are ignored; None: min_pixels_for(H, W) (256 px at 256^2)
-    importance_budget: float = 0.0  # lambda of the L1 budget lambda * mean(beta) on importance scores; 0 = off (the paper)
+    importance_budget: float = 0.0  # lambda of the budget on importance scores (selective.importance_budget); 0 = off (the paper)
+    importance_target: float | None = None  # the budget pushes only while mean(beta) > this target; None: the plain L1 budget lambda * mean(beta)
     point_weight: float = 0.0  # regression of the context pointmaps to ground truth (needs depth); stands in for a pretrained backbone
     # ---- optimisation
     lr: float = 2e-4  # AdamW learning rate of everything outside the backbone (the paper: 2e-4)
@@ -148,6 +149,8 @@ class TrainConfig:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
         if self.lr == 0 and self.backbone_lr == 0: raise ValueError("lr and backbone_lr are both 0: nothing would train")
+        if self.importance_target is not None and not 0 <= self.importance_target < 1:
+            raise ValueError(f"importance_target must be in [0, 1) or None, got {self.importance_target!r}")
         if not 0 <= self.min_lr_ratio <= 1: raise ValueError(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}")
         if self.semantic_loss not in ("cosine", "mse", "l1"): raise ValueError(f"semantic_loss must be 'cosine', 'mse' or 'l1', got {self.semantic_loss!r}")
         if self.contrastive not in ("linear", "exact"): raise ValueError(f"contrastive must be 'linear' or 'exact', got {self.contrastive!r}")
