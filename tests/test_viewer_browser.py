@@ -6,8 +6,6 @@ tests/browser/node_modules; `make test-browser` installs the last two and runs t
 need no browser are in tests/test_viewer.py (part of `make test`)."""
 import json
 import math
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,18 +14,9 @@ import pytest
 import torch
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-BROWSER = ROOT / "tests" / "browser"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+from test_browser import BROWSER, CHROMIUM, ROOT, missing_tools   # the same tools as the JupyterLab test
+
 SCREENSHOT = ROOT / "nbs" / "images" / "viewer.png"   # README's picture, rewritten by this test
-
-
-def missing_tools() -> str | None:
-    if shutil.which("node") is None: return "Node.js (`node`) is not installed"
-    if not Path(CHROMIUM).exists(): return f"Chromium is not installed at {CHROMIUM} (apt-get install chromium, or set $CHROMIUM)"
-    if not (BROWSER / "node_modules" / "playwright-core").is_dir():
-        return "playwright-core is not installed in tests/browser (run `make test-browser`, which runs npm ci there)"
-    return None
 
 
 def run_plan(page: Path, out: Path, steps: list, **kw) -> dict:
