@@ -30,9 +30,9 @@ test-gpu: $(STAMP)  ## as `test`, plus the cells and tests marked slow and cuda
 	$(NBTEST) --flags "slow cuda"
 	$(BIN)/pytest tests/ --run-slow --run-cuda
 
-test-browser: $(STAMP)  ## end to end in headless Chromium: JupyterLab runs the widget chapter, a slider moves, the picture changes
+test-browser: $(STAMP)  ## end to end in headless Chromium: JupyterLab runs the widget chapter, a slider moves, the picture changes; the splat viewer page (fields, PSNR vs render, query counts)
 	bash .ci/install-browser
-	$(BIN)/pytest tests/test_browser.py --run-slow -v
+	$(BIN)/pytest tests/test_browser.py tests/test_viewer_browser.py --run-slow -v
 
 lab: $(STAMP)  ## JupyterLab on the chapters
 	$(BIN)/jupyter lab nbs/

@@ -143,9 +143,14 @@ def write_outputs(scene: ExplorerScene, # what to write
     with atomic_path(out / "scene.html") as tmp: fig.write_html(str(tmp), include_plotlyjs=True, full_html=True)
     t["html_s"] = time.perf_counter() - t0
     files["html"] = "scene.html"
+    from spatialsplat.viewer import write_viewer                      # the splat viewer page (chapter 12a)
+    t0 = time.perf_counter()
+    viewer = write_viewer(out / "viewer.html", scene, title=f"spatialsplat: {out.name or 'scene'}")
+    t["viewer_s"] = time.perf_counter() - t0
+    files["viewer"] = "viewer.html"
     res = {"gaussians": {"fine_predicted": len(scene.fine), "fine_kept": len(g), "kept_fraction": len(g) / max(1, len(scene.fine)),
                          "coarse_semantic": len(scene.coarse), "threshold": tau},
-           "image_size": [scene.height, scene.width], "trajectory": {"frames": frames, "fields": list(TRAJECTORY_FIELDS), "scale": scale},
+           "viewer_bytes": viewer["bytes"], "image_size": [scene.height, scene.width], "trajectory": {"frames": frames, "fields": list(TRAJECTORY_FIELDS), "scale": scale},
            "files": files, **(summary or {})}
     res["timing_s"] = {**res.get("timing_s", {}), **t}
     write_json(out / "summary.json", res)
@@ -257,7 +262,7 @@ def _positive_int(text: str) -> int:
 # %% ../nbs/13_cli.ipynb #25942d5a
 def _wrote(out: str, s: dict) -> None:
     print(f"wrote {out}/: scene.ply ({s['gaussians']['fine_kept']:,} of {s['gaussians']['fine_predicted']:,} Gaussians kept), "
-          f"inputs.png, overview.png, frames/ ({s['trajectory']['frames']} PNGs), trajectory.gif, scene.html, summary.json")
+          f"inputs.png, overview.png, frames/ ({s['trajectory']['frames']} PNGs), trajectory.gif, scene.html, viewer.html, summary.json")
 
 def _cmd_demo(a) -> int:
     s = run_demo(a.out, a.checkpoint, a.item, a.frames, a.device, progress=not a.quiet)
