@@ -40,7 +40,7 @@ def held_out_metrics(model: SpatialSplat, out_dir: Path | None, max_items: int |
     ds = SceneDataset(sample_data_root(), size=tuple(model.config.image_size), mode="test")
     rep = evaluate(model.eval(), ds, out_dir, figures=3 if out_dir is not None else False, max_items=max_items)
     o = rep.overall
-    keys = ("psnr", "ssim", "miou", "accuracy", "miou_vs_teacher", "teacher_miou", "ari", "kept_fraction",
+    keys = ("psnr", "ssim", "miou", "accuracy", "miou_guided", "accuracy_guided", "miou_vs_teacher", "teacher_miou", "ari", "kept_fraction",
             "psnr_pooled", "miou_pooled", "kept_fraction_pooled", "views", "scenes", "items")
     return {k: o[k] for k in keys if k in o}
 

@@ -22,12 +22,12 @@ from .splatting import SH_C0, Gaussians
 from .selective import covered_mask, prune
 from .fields import pca_rgb
 from .render import rasterize, render
-from .perceptual import LPIPS, psnr_from_mse, ssim
+from .perceptual import LPIPS, psnr_from_mse
 from .model import GaussianMaps, SpatialSplat, SpatialSplatPrediction
 from .pretrained import from_pretrained
 from .profiling import format_profile, profile_model
 from .metrics import (SSIM_CONVENTIONS, confusion_matrix, default_lpips, instance_clustering, iou_per_class,
-                                  labels_from_features, mean_iou, pixel_accuracy)
+                                  labels_from_features, mean_iou, pixel_accuracy, view_image_metrics, view_labels)
 from .data import SceneDataset, collate_views
 from .rooms import CLASS_COLORS, colorize_ids
 
@@ -195,18 +195,6 @@ def _refine_targets(fine: Gaussians, # the scaled fine field
         new.append(vm)
     return torch.stack(new), refined
 
-def _image_metrics(rgb: torch.Tensor, # [T,3,H,W] renders in [0,1]
-                   target: torch.Tensor, # [T,3,H,W] target images in [0,1]
-                   lpips: dict | None, # column -> LPIPS module; None or {}: no LPIPS
-                  ) -> dict: # column -> [T] values: psnr, mse, the SSIM conventions, the LPIPS columns
-    "The image metrics of every target view."
-    mse = (rgb - target).square().mean(dim=(-3, -2, -1))
-    cols = {"psnr": psnr_from_mse(mse), "mse": mse, **{k: ssim(rgb, target, **kw) for k, kw in SSIM_CONVENTIONS.items()}}
-    for name, module in (lpips or {}).items():
-        d = module.shift.device
-        cols[name] = module(rgb.to(d), target.to(d)).to(mse)
-    return cols
-
 def evaluate_prediction(pred: SpatialSplatPrediction, # from `model.predict` (pruned) or any predictor
                         batch: dict, # the batch it was predicted from (BATCH_FORMAT)
                         b: int = 0, # scene in the batch
@@ -246,35 +234,37 @@ def evaluate_prediction(pred: SpatialSplatPrediction, # from `model.predict` (pr
     rgb = out["rgb"].permute(0, 3, 1, 2).clamp(0, 1)
     target = imgs.to(rgb).clamp(0, 1)
     # 4. image metrics
-    cols = _image_metrics(rgb, target, lpips)
+    cols = view_image_metrics(rgb, target, lpips)
     # 5. labels from the rendered features and from the teacher's features of the target image
     text = text.to(dev)
     gt_cls, gt_inst = batch["target_class_ids"][b].to(dev), batch["target_instance_ids"][b].to(dev)
-    pred_cls = labels_from_features(sem, text) if sem is not None else torch.zeros_like(gt_cls)
+    inst = out.get("instance")
+    pred_cls, guided_cls = view_labels(sem, inst, text, gt_cls, kmeans_seed)
     teach = F.interpolate(batch["target_features"][b].to(dev).float(), size=(H, W), mode="bilinear", align_corners=False)
     teach_cls = labels_from_features(teach.permute(0, 2, 3, 1), text)
     confusion = torch.zeros(num_labels, num_labels, dtype=torch.long)
-    inst = out.get("instance")
+    confusion_guided = torch.zeros(num_labels, num_labels, dtype=torch.long)
     views, figs = [], []
     for t in range(T):
         conf = confusion_matrix(pred_cls[t], gt_cls[t], num_labels)
         conf_vs = confusion_matrix(pred_cls[t], torch.where(gt_cls[t] > 0, teach_cls[t], 0), num_labels)
         conf_teacher = confusion_matrix(teach_cls[t], gt_cls[t], num_labels)
-        confusion += conf
+        conf_guided = confusion_matrix(guided_cls[t], gt_cls[t], num_labels)
+        confusion += conf; confusion_guided += conf_guided
         if inst is not None: clus = instance_clustering(inst[t], gt_inst[t], seed=kmeans_seed)
         else: clus = {"ari": float("nan"), "k": int(gt_inst[t][gt_inst[t] > 0].unique().numel()), "clusters": torch.zeros_like(gt_inst[t])}
         row = {k: float(v[t]) for k, v in cols.items()}
-        row.update(miou=mean_iou(conf), accuracy=pixel_accuracy(conf),
+        row.update(miou=mean_iou(conf), accuracy=pixel_accuracy(conf), miou_guided=mean_iou(conf_guided), accuracy_guided=pixel_accuracy(conf_guided),
                    miou_vs_teacher=mean_iou(conf_vs), accuracy_vs_teacher=pixel_accuracy(conf_vs),
                    teacher_miou=mean_iou(conf_teacher), teacher_accuracy=pixel_accuracy(conf_teacher),
                    ari=clus["ari"], instances=clus["k"], scale=s, scale_weiszfeld=scales["weiszfeld"], scale_median=scales["median"],
                    render_ms=render_ms / T, **(refined[t] if refined else {}))
         views.append(row)
         if keep_images:
-            figs.append({"target": target[t], "render": rgb[t], "gt_labels": gt_cls[t], "pred_labels": pred_cls[t],
+            figs.append({"target": target[t], "render": rgb[t], "gt_labels": gt_cls[t], "pred_labels": pred_cls[t], "guided_labels": guided_cls[t],
                          "gt_instances": gt_inst[t], "clusters": clus["clusters"], "alpha": out["alpha"][t, ..., 0],
                          "instance_features": inst[t] if inst is not None else None})
-    result = {"views": views, "confusion": confusion}
+    result = {"views": views, "confusion": confusion, "confusion_guided": confusion_guided}
     if keep_images:
         imp = render_importance(pred.fine, b, s, vms, Ks, W, H, backend) if pred.fine is not None else None
         for t, f in enumerate(figs): f["importance"] = imp[t] if imp is not None else None
@@ -282,7 +272,7 @@ def evaluate_prediction(pred: SpatialSplatPrediction, # from `model.predict` (pr
     return result
 
 # %% ../nbs/11_evaluation.ipynb #7a70d9f5
-FIGURE_PANELS = ("target", "rendered", "true classes", "predicted classes", "true instances", "instance features (PCA)",
+FIGURE_PANELS = ("target", "rendered", "true classes", "predicted classes", "instance-guided classes", "true instances", "instance features (PCA)",
                  "k-means clusters", "importance beta")
 
 def view_figure(images: list[dict], # from evaluate_prediction(..., keep_images=True)["images"]
@@ -304,6 +294,7 @@ def view_figure(images: list[dict], # from evaluate_prediction(..., keep_images=
         imp = im.get("importance")
         panels = [(im["target"].permute(1, 2, 0), {}), (im["render"].permute(1, 2, 0), {}),
                   (colorize_ids(im["gt_labels"], CLASS_COLORS), {}), (colorize_ids(im["pred_labels"], CLASS_COLORS), {}),
+                  (colorize_ids(im.get("guided_labels", im["pred_labels"]), CLASS_COLORS), {}),
                   (colorize_ids(im["gt_instances"]), {}), (pca, {}), (colorize_ids(im["clusters"]), {}),
                   (imp if imp is not None else torch.full(im["gt_labels"].shape, float("nan")), {"cmap": "magma", "vmin": 0, "vmax": 1})]
         for c, (img, kw) in enumerate(panels):
@@ -319,7 +310,8 @@ def view_figure(images: list[dict], # from evaluate_prediction(..., keep_images=
     return fig
 
 # %% ../nbs/11_evaluation.ipynb #f64d7512
-METRICS = ("psnr", "ssim", "ssim_reflect", "lpips", "lpips_unit", "miou", "accuracy", "miou_vs_teacher", "accuracy_vs_teacher",
+METRICS = ("psnr", "ssim", "ssim_reflect", "lpips", "lpips_unit", "miou", "accuracy", "miou_guided", "accuracy_guided",
+           "miou_vs_teacher", "accuracy_vs_teacher",
            "teacher_miou", "teacher_accuracy", "ari", "kept_fraction", "scale", "predict_ms", "render_ms")
 FORMATS = {"psnr": ".2f", "psnr_pooled": ".2f", "mse": ".3g", "scale": ".4g", "scale_weiszfeld": ".4g", "scale_median": ".4g",
            "predict_ms": ".1f", "render_ms": ".1f", "refine_rot_deg": ".3f", "refine_shift": ".4f", "refine_mse_before": ".3g",
@@ -384,6 +376,7 @@ def _json_safe(x):
 def aggregate(views: list[dict], # rows of `evaluate`: scene, mse, gaussians, kept and metric columns
               confusions: dict, # scene -> [K+1,K+1] confusion summed over its views
               class_names: tuple, # names of labels 1..K
+              confusions_guided: dict | None = None, # scene -> confusion of the instance-guided labels (optional)
              ) -> tuple[list[dict], dict, torch.Tensor]: # per-scene rows, overall numbers, confusion over every view
     "Per-scene rows and overall numbers (mean over views, mean over scenes, pooled) from per-view rows."
     if not views: raise ValueError("views is empty: nothing to aggregate")
@@ -404,6 +397,9 @@ def aggregate(views: list[dict], # rows of `evaluate`: scene, mse, gaussians, ke
                "kept_fraction_pooled": sum(r["kept"] for r in views) / max(1, sum(r["gaussians"] for r in views)),
                "iou_per_class": dict(zip(class_names, iou_per_class(total)[1:].tolist())),
                "scene_mean": {m: _mean(s[m] for s in scenes) for m in metrics}}
+    if confusions_guided:
+        g = sum(confusions_guided.values())
+        overall.update(miou_guided_pooled=mean_iou(g), accuracy_guided_pooled=pixel_accuracy(g))
     return scenes, overall, total
 
 @dataclass
@@ -426,7 +422,8 @@ class EvalReport:
     def summary_rows(self) -> list[dict]:
         "One row per metric: mean over views, mean over scenes, pooled (NaN where not defined)."
         o = self.overall
-        pooled = {"psnr": o["psnr_pooled"], "miou": o["miou_pooled"], "accuracy": o["accuracy_pooled"], "kept_fraction": o["kept_fraction_pooled"]}
+        pooled = {"psnr": o["psnr_pooled"], "miou": o["miou_pooled"], "accuracy": o["accuracy_pooled"], "kept_fraction": o["kept_fraction_pooled"],
+                  "miou_guided": o.get("miou_guided_pooled", float("nan")), "accuracy_guided": o.get("accuracy_guided_pooled", float("nan"))}
         return [{"metric": m, "mean over views": o[m], "mean over scenes": o["scene_mean"][m], "pooled": pooled.get(m, float("nan"))}
                 for m in self.metric_columns()]
 
@@ -533,7 +530,7 @@ def evaluate(model, # a SpatialSplat (its `predict` is used), or a callable batc
     n = len(dataset) if max_items is None else min(len(dataset), max_items)
     n_fig = n if figures is True else int(figures)
     out = Path(out_dir) if out_dir is not None else None
-    files, views, confusions, class_names, shape = {}, [], {}, None, None
+    files, views, confusions, confusions_guided, class_names, shape = {}, [], {}, {}, None, None
     order = range(n)
     if progress:
         from tqdm.auto import tqdm
@@ -546,6 +543,7 @@ def evaluate(model, # a SpatialSplat (its `predict` is used), or a callable batc
         res = evaluate_prediction(pred, batch, 0, align, lp, refine_steps, refine_lr, seed, backend, keep_images=draw)
         scene = batch["scene"][0]
         confusions[scene] = confusions.get(scene, 0) + res["confusion"]
+        confusions_guided[scene] = confusions_guided.get(scene, 0) + res["confusion_guided"]
         rows = [{"scene": scene, "item": i, "context_frames": " ".join(map(str, batch["context_frames"][0])),
                  "target_frame": str(batch["target_frames"][0][t]), **r, "gaussians": counts["fine_predicted"],
                  "kept": counts["fine_kept"], "kept_fraction": counts["fine_kept"] / max(1, counts["fine_predicted"]),
@@ -553,12 +551,13 @@ def evaluate(model, # a SpatialSplat (its `predict` is used), or a callable batc
         views += rows
         if draw:
             titles = [f"{scene} / {r['target_frame']}\nPSNR {format_value(r['psnr'], '.1f')} mIoU {format_value(r['miou'], '.2f')} "
+                      f"(guided {format_value(r['miou_guided'], '.2f')}) "
                       f"ARI {format_value(r['ari'], '.2f')}" for r in rows]
             path = out / "figures" / f"{_safe_name(scene)}_{_safe_name('-'.join(r['target_frame'] for r in rows))}.png"
             fig = view_figure(res["images"], titles, class_names)
             with atomic_write(path) as f: fig.savefig(f, format="png")
             files.setdefault("figures", []).append(path)
-    scenes, overall, confusion = aggregate(views, confusions, class_names)
+    scenes, overall, confusion = aggregate(views, confusions, class_names, confusions_guided)
     settings = {"protocol": "context views -> predict -> scale from the context pointmaps -> render each target at its true camera "
                             "(view 1's frame) -> metrics per target view; every pixel counts",
                 "align": align, "refine_steps": refine_steps, "refine_lr": refine_lr if refine_steps else None,

@@ -12,11 +12,12 @@ import torch.nn.functional as F
 
 from .core import check_tensor
 from .fields import decode_labels
-from .perceptual import LPIPS, load_lpips
+from .perceptual import LPIPS, load_lpips, psnr_from_mse, ssim
 
 # %% auto #0
-__all__ = ['SSIM_CONVENTIONS', 'default_lpips', 'confusion_matrix', 'iou_per_class', 'mean_iou', 'pixel_accuracy',
-           'labels_from_features', 'contingency_table', 'adjusted_rand_index', 'kmeans', 'instance_clustering']
+__all__ = ['SSIM_CONVENTIONS', 'GUIDED_CLUSTERS', 'default_lpips', 'confusion_matrix', 'iou_per_class', 'mean_iou',
+           'pixel_accuracy', 'labels_from_features', 'contingency_table', 'adjusted_rand_index', 'kmeans',
+           'instance_clustering', 'guided_labels', 'view_image_metrics', 'view_labels']
 
 # %% ../nbs/10a_metrics.ipynb #01afc3d8
 SSIM_CONVENTIONS = {  # column -> `ssim` keyword arguments
@@ -200,3 +201,52 @@ def instance_clustering(features: torch.Tensor, # [...,F] rendered instance feat
     labels, _, _ = kmeans(x, min(k, len(x)), iters=iters, n_init=n_init, seed=seed)
     clusters[m] = labels.to(clusters.device) + 1
     return {"ari": adjusted_rand_index(labels, ids), "k": k, "pixels": int(m.sum()), "clusters": clusters}
+
+# %% ../nbs/10a_metrics.ipynb #ead38505
+GUIDED_CLUSTERS = 16  # regions per view for instance-guided decoding (more than the objects in a view: over-segmenting is harmless)
+
+def guided_labels(instance_features: torch.Tensor, # [...,F] rendered fine instance features (channels last)
+                  semantic_features: torch.Tensor, # [...,D] rendered coarse semantic features, same leading shape
+                  text_embeddings: torch.Tensor, # [K,D] class-name embeddings
+                  k: int = GUIDED_CLUSTERS, # k-means regions
+                  seed: int = 0, n_init: int = 2, iters: int = 30,
+                 ) -> torch.Tensor: # [...] int64 labels 1..K, 0 where nothing is rendered
+    "Instance-guided labels: k-means regions of the instance field, each labelled by its mean semantic feature."
+    check_tensor(instance_features, "instance_features", (..., None), dtype="float")
+    check_tensor(semantic_features, "semantic_features", (*instance_features.shape[:-1], None), dtype="float")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1: raise ValueError(f"k must be an int >= 1, got {k!r}")
+    sem = semantic_features.float()
+    out = torch.zeros(sem.shape[:-1], dtype=torch.long, device=sem.device)
+    valid = sem.norm(dim=-1) > 0                                              # where the coarse field rendered anything
+    if not valid.any(): return out
+    regions, _, _ = kmeans(instance_features[valid].float(), min(k, int(valid.sum())), iters=iters, n_init=n_init, seed=seed)
+    regions = regions.to(sem.device)
+    n = int(regions.max()) + 1
+    mean = torch.zeros(n, sem.shape[-1], device=sem.device).index_add_(0, regions, sem[valid])   # sums: the cosine ignores the count
+    out[valid] = labels_from_features(mean, text_embeddings)[regions]
+    return out
+
+# %% ../nbs/10a_metrics.ipynb #a89e90ce
+def view_image_metrics(rgb: torch.Tensor, # [T,3,H,W] renders in [0,1]
+                       target: torch.Tensor, # [T,3,H,W] target images in [0,1]
+                       lpips: dict | None, # column -> LPIPS module; None or {}: no LPIPS
+                  ) -> dict: # column -> [T] values: psnr, mse, the SSIM conventions, the LPIPS columns
+    "The image metrics of rendered target views, one value per view and column (what an evaluation table reports)."
+    mse = (rgb - target).square().mean(dim=(-3, -2, -1))
+    cols = {"psnr": psnr_from_mse(mse), "mse": mse, **{k: ssim(rgb, target, **kw) for k, kw in SSIM_CONVENTIONS.items()}}
+    for name, module in (lpips or {}).items():
+        d = module.shift.device
+        cols[name] = module(rgb.to(d), target.to(d)).to(mse)
+    return cols
+
+def view_labels(sem: torch.Tensor | None, # [T,H,W,D] rendered coarse semantic features (None: no semantic field)
+                inst: torch.Tensor | None, # [T,H,W,F] rendered fine instance features (None: no instance field)
+                text: torch.Tensor, # [K,D] class embeddings
+                like: torch.Tensor, # [T,H,W] labels of the right shape and device (for the empty cases)
+                seed: int,
+                   ) -> tuple[torch.Tensor, torch.Tensor]: # per-pixel labels (the paper's protocol), instance-guided labels
+    "Labels decoded from the coarse field pixel by pixel, and guided by the instance field's regions (above)."
+    if sem is None: return torch.zeros_like(like), torch.zeros_like(like)
+    coarse = labels_from_features(sem, text)
+    if inst is None: return coarse, coarse
+    return coarse, torch.stack([guided_labels(inst[t], sem[t], text, seed=seed) for t in range(len(sem))])
