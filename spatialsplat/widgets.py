@@ -137,7 +137,7 @@ class ExplorerScene:
 
 def reconstruct(model: SpatialSplat, # a trained network (eval mode is set by `predict`)
                 images: torch.Tensor, # [V,3,H,W] in [0,1], H and W multiples of the patch size
-                Ks: torch.Tensor | None = None, # [V,3,3] pixel intrinsics; None: default_intrinsics
+                Ks: torch.Tensor | None = None, # [V,3,3] pixel intrinsics; None: the authors' default (geometry.input_intrinsics)
                 teacher_features: torch.Tensor | None = None, # [V,teacher_dim,h,w] for teacher-conditioned models
                 **scene_kwargs, # class_names, text_embeddings, text_encoder (see ExplorerScene.from_prediction)
                ) -> tuple[ExplorerScene, SpatialSplatPrediction]:
@@ -145,8 +145,8 @@ def reconstruct(model: SpatialSplat, # a trained network (eval mode is set by `p
     check_tensor(images, "images", ("V", 3, None, None), dtype="float")
     dev = next(model.parameters()).device
     if Ks is None:
-        from spatialsplat.geometry import default_intrinsics
-        Ks = default_intrinsics(images.shape[-1], images.shape[-2]).expand(images.shape[0], 3, 3)
+        from spatialsplat.geometry import input_intrinsics
+        Ks = input_intrinsics(images.shape[-1], images.shape[-2]).expand(images.shape[0], 3, 3)
     tf = None if teacher_features is None else teacher_features[None].to(dev)
     pred = model.predict(images[None].to(dev), Ks[None].to(dev), tf)
     return ExplorerScene.from_prediction(pred, Ks.float(), images=images, **scene_kwargs), pred
