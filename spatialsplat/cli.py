@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 
 from . import __version__
 from .core import get_device, machine_info, to_uint8_hwc, atomic_path, write_json, save_image
-from .data import SceneDataset, load_pair, sample_data_root
+from .data import MAX_VIEWS, SceneDataset, load_views, sample_data_root
 from .model import SpatialSplat
 from .pretrained import from_pretrained
 from .splatting import Gaussians
@@ -29,8 +29,9 @@ from .ply import save_ply
 from .widgets import ExplorerScene, ExplorerState, demo_checkpoint, kept_gaussians, load_model, points_figure, reconstruct, view
 
 # %% auto #0
-__all__ = ['TRAJECTORY_FIELDS', 'USER_ERRORS', 'trajectory_states', 'caption', 'panel', 'write_gif', 'semantic_gaussians',
-           'overview', 'write_outputs', 'run_demo', 'parse_intrinsics', 'run_infer', 'build_parser', 'main']
+__all__ = ['TRAJECTORY_FIELDS', 'INTRINSICS_FORM', 'USER_ERRORS', 'trajectory_states', 'caption', 'panel', 'write_gif',
+           'semantic_gaussians', 'overview', 'write_outputs', 'run_demo', 'parse_intrinsics', 'run_infer',
+           'build_parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #abbd7084
 TRAJECTORY_FIELDS = ("rgb", "semantic labels", "instance PCA", "importance")  # the fields the demo renders along the trajectory
@@ -190,50 +191,54 @@ def run_demo(out_dir: str | os.PathLike = "outputs/demo", # where the files go
     return write_outputs(scene, out_dir, frames=frames, summary=info, progress=progress)
 
 # %% ../nbs/13_cli.ipynb #d685de98
+INTRINSICS_FORM = ("--intrinsics must be 'fx,fy,cx,cy' (every photo) or a JSON file holding one 3x3 matrix (every photo), "
+                   "a list of one 3x3 per photo in order, or {file name: 3x3} naming every photo")
+
 def parse_intrinsics(spec: str | None, # None, "fx,fy,cx,cy", or a JSON file
-                     names: tuple = (), # the two image file names, for a JSON object keyed by file name
-                    ) -> torch.Tensor | list | None: # [3,3] (both images), [2,3,3], or None
-    "Intrinsics from the command line, in pixels of the original images."
+                     names: tuple = (), # the photos' file names, in order (for a list or an object keyed by file name)
+                    ) -> torch.Tensor | None: # [3,3] (every photo), [V,3,3] (one per photo), or None
+    "Intrinsics from the command line, in pixels of the original photos."
     if spec is None: return None
-    form = "--intrinsics must be 'fx,fy,cx,cy' or a JSON file holding a 3x3 matrix, two of them, or {file name: 3x3}"
     p = Path(spec)
     if p.suffix.lower() == ".json" or p.is_file():
         if not p.is_file(): raise FileNotFoundError(f"intrinsics file not found: {p}")
         try: data = json.loads(p.read_text())
-        except ValueError as e: raise ValueError(f"{p} is not valid JSON ({e}); {form}") from None
+        except ValueError as e: raise ValueError(f"{p} is not valid JSON ({e}); {INTRINSICS_FORM}") from None
         if isinstance(data, dict):
             missing = [n for n in names if n not in data]
             if missing: raise ValueError(f"{p} has no intrinsics for {missing}; it lists {sorted(data)}")
             data = [data[n] for n in names]
         try: K = torch.tensor(data, dtype=torch.float32)
-        except (TypeError, ValueError): raise ValueError(f"{p}: {form}") from None
-        if tuple(K.shape) not in ((3, 3), (2, 3, 3)): raise ValueError(f"{p} holds an array of shape {list(K.shape)}; {form}")
+        except (TypeError, ValueError): raise ValueError(f"{p}: {INTRINSICS_FORM}") from None
+        if K.dim() == 3 and K.shape[1:] == (3, 3) and names and len(K) != len(names):
+            raise ValueError(f"{p} holds {len(K)} matrices for {len(names)} photos; {INTRINSICS_FORM}")
+        if tuple(K.shape) != (3, 3) and not (K.dim() == 3 and K.shape[1:] == (3, 3)):
+            raise ValueError(f"{p} holds an array of shape {list(K.shape)}; {INTRINSICS_FORM}")
         return K
     try: fx, fy, cx, cy = (float(v) for v in spec.split(","))
-    except ValueError: raise ValueError(f"{form}; got {spec!r}") from None
-    if not all(math.isfinite(v) for v in (fx, fy, cx, cy)) or fx <= 0 or fy <= 0: raise ValueError(f"{form} with fx, fy > 0; got {spec!r}")
+    except ValueError: raise ValueError(f"{INTRINSICS_FORM}; got {spec!r}") from None
+    if not all(math.isfinite(v) for v in (fx, fy, cx, cy)) or fx <= 0 or fy <= 0: raise ValueError(f"{INTRINSICS_FORM} with fx, fy > 0; got {spec!r}")
     return torch.tensor([[fx, 0, cx], [0, fy, cy], [0, 0, 1]], dtype=torch.float32)
 
-def run_infer(image1: str | os.PathLike, # first photo (the scene is expressed in its camera frame)
-              image2: str | os.PathLike, # second photo
-              intrinsics=None, # None, or anything load_pair accepts ([3,3], [2,3,3], a pair)
+def run_infer(images: list, # 2..8 photos; the scene is expressed in the first one's camera frame
+              intrinsics=None, # None (the authors' default), or anything load_views accepts ([3,3], [V,3,3], a list)
               out_dir: str | os.PathLike = "outputs/infer", # where the files go
               checkpoint: str | os.PathLike | None = None, # None: the committed checkpoint
               frames: int = 24, # frames of the novel-view trajectory
               device: str | None = None,
               progress: bool = False,
              ) -> dict: # the summary written to out_dir/summary.json
-    "Reconstruct two photos with a trained checkpoint and write every output of `write_outputs`."
+    "Reconstruct your own photos with a trained checkpoint and write every output of `write_outputs`."
     path, model, t_load = _load_for_run(checkpoint, device, frames)
     if model.config.teacher_dim:
         raise ValueError(f"{path.name} is conditioned on 2D teacher features (teacher_dim={model.config.teacher_dim}); "
                          f"infer works with unconditioned checkpoints (teacher_dim=0)")
-    pair = load_pair(image1, image2, intrinsics, size=tuple(model.config.image_size))
+    views = load_views(images, intrinsics, size=tuple(model.config.image_size))
     t0 = time.perf_counter()
-    scene, _ = reconstruct(model, pair["images"], pair["Ks"])
+    scene, _ = reconstruct(model, views["images"], views["Ks"])
     t_pred = time.perf_counter() - t0
-    info = {"checkpoint": str(path), "input": {"images": [str(image1), str(image2)], "original_sizes": [list(s) for s in pair["original_sizes"]],
-                                                "intrinsics_known": [bool(k) for k in pair["Ks_known"]], "Ks_model": pair["Ks"].tolist()},
+    info = {"checkpoint": str(path), "input": {"images": [str(p) for p in images], "original_sizes": [list(s) for s in views["original_sizes"]],
+                                                "intrinsics_known": [bool(k) for k in views["Ks_known"]], "Ks_model": views["Ks"].tolist()},
             "timing_s": {"load_model": t_load, "predict": t_pred}, "device": str(next(model.parameters()).device)}
     return write_outputs(scene, out_dir, frames=frames, summary=info, progress=progress)
 
@@ -268,8 +273,9 @@ def _cmd_demo(a) -> int:
     return 0
 
 def _cmd_infer(a) -> int:
-    Ks = parse_intrinsics(a.intrinsics, (Path(a.image1).name, Path(a.image2).name))
-    s = run_infer(a.image1, a.image2, Ks, a.out, a.checkpoint, a.frames, a.device, progress=not a.quiet)
+    if not 2 <= len(a.images) <= MAX_VIEWS: raise ValueError(f"infer takes 2 to {MAX_VIEWS} photos, got {len(a.images)}")
+    Ks = parse_intrinsics(a.intrinsics, tuple(Path(p).name for p in a.images))
+    s = run_infer(a.images, Ks, a.out, a.checkpoint, a.frames, a.device, progress=not a.quiet)
     _wrote(a.out, s)
     return 0
 
@@ -337,10 +343,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--checkpoint", default=None, help="a .safetensors file from save_pretrained; default: data_samples/checkpoints/")
     s.add_argument("--item", type=int, default=0, help="test item of data_samples/synthetic")
     s.add_argument("--frames", type=_positive_int, default=24, help="frames of the novel-view trajectory")
-    s = cmd("infer", "reconstruct your own two photos; write PLY, PNGs, GIF, HTML, summary.json", _cmd_infer)
-    s.add_argument("image1", help="first photo (the scene is expressed in its camera frame)")
-    s.add_argument("image2", help="second photo")
-    s.add_argument("--intrinsics", default=None, help="'fx,fy,cx,cy' in pixels of the photos, or a JSON file (3x3, two 3x3, or {file name: 3x3}); default: a guess")
+    s = cmd("infer", "reconstruct your own 2 to 8 photos; write PLY, PNGs, GIF, HTML, summary.json", _cmd_infer)
+    s.add_argument("images", nargs="+", metavar="IMAGE", help=f"2 to {MAX_VIEWS} photos; the first is the reference (the scene is expressed in its camera frame)")
+    s.add_argument("--intrinsics", default=None, help="'fx,fy,cx,cy' in pixels of the photos (every photo), or a JSON file holding one 3x3 matrix "
+                   "(every photo), a list of one 3x3 per photo in order ([[[fx,0,cx],[0,fy,cy],[0,0,1]], ...]), or an object "
+                   "{\"photo.jpg\": 3x3, ...} naming every photo; default: the authors' camera, fx = fy = 1.2, cx = cy = 0.5 on the network's square input")
     s.add_argument("--checkpoint", default=None, help="a .safetensors file from save_pretrained; default: data_samples/checkpoints/")
     s.add_argument("--out", default="outputs/infer", help="output folder")
     s.add_argument("--frames", type=_positive_int, default=24, help="frames of the novel-view trajectory")

@@ -596,11 +596,12 @@ SAMPLE_FRAMES, SAMPLE_SIZE = 40, 64
 
 def make_data_samples(root: str | os.PathLike | None = None, # default: the repository's data_samples/
                      ) -> dict: # what was written: {relative path: bytes}
-    "Write the committed sample data: synthetic scenes in the ScanNet layout and two image pairs."
+    "Write the committed sample data: synthetic scenes in the ScanNet layout, four photos of one room and a pair of another."
     root = Path(root) if root is not None else data_samples_dir()
     write_synthetic_dataset(root / "synthetic", SAMPLE_SCENE_SEEDS, SAMPLE_FRAMES, SAMPLE_SIZE, SAMPLE_SIZE)
     intr = {}
-    for name, seed, frames, sizes in (("room_a", 11, (0, 20), ((240, 320), (240, 320))), ("room_b", 12, (0, 14), ((300, 400), (288, 288)))):
+    for name, seed, frames, sizes in (("room_a", 11, (0, 20, 7, 14), ((240, 320), (240, 320), (240, 320), (300, 400))),
+                                      ("room_b", 12, (0, 14), ((300, 400), (288, 288)))):
         room = make_room(seed)
         vms = camera_path(room, max(frames) + 1)
         for k, (f, (H, W)) in enumerate(zip(frames, sizes)):
