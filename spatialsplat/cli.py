@@ -21,17 +21,19 @@ from PIL import Image, ImageDraw
 
 from . import __version__
 from .core import get_device, machine_info, to_uint8_hwc, atomic_path, write_json, save_image
-from .data import MAX_VIEWS, SceneDataset, load_views, sample_data_root
+from .data import SceneDataset, sample_data_root
+from .photos import MAX_VIEWS
 from .model import SpatialSplat
 from .pretrained import from_pretrained
 from .splatting import Gaussians
 from .ply import save_ply
-from .widgets import ExplorerScene, ExplorerState, demo_checkpoint, kept_gaussians, load_model, points_figure, reconstruct, view
+from .widgets import ExplorerScene, ExplorerState, demo_checkpoint, load_model, points_figure, reconstruct, view
+from .api import Reconstruction, semantic_gaussians
+from .api import reconstruct as reconstruct_photos
 
 # %% auto #0
 __all__ = ['TRAJECTORY_FIELDS', 'INTRINSICS_FORM', 'USER_ERRORS', 'trajectory_states', 'caption', 'panel', 'write_gif',
-           'semantic_gaussians', 'overview', 'write_outputs', 'run_demo', 'parse_intrinsics', 'run_infer',
-           'build_parser', 'main']
+           'overview', 'write_outputs', 'run_demo', 'parse_intrinsics', 'run_infer', 'build_parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #abbd7084
 TRAJECTORY_FIELDS = ("rgb", "semantic labels", "instance PCA", "importance")  # the fields the demo renders along the trajectory
@@ -82,14 +84,6 @@ def write_gif(frames: list, # [H,W,3] uint8 arrays
     return path
 
 # %% ../nbs/13_cli.ipynb #c3ee717d
-def semantic_gaussians(scene: ExplorerScene, # a reconstructed scene
-                       threshold: float | None = None, # importance threshold; None: the model's tau
-                      ) -> Gaussians:
-    "The pruned fine Gaussians (opacity gated), each with its importance and the semantic feature of the coarse Gaussian whose cell holds it."
-    tau = scene.tau if threshold is None else threshold
-    kept, st = kept_gaussians(scene, tau)
-    return replace(kept, semantic=scene.coarse.semantic[scene.coarse_index[st.mask]], importance=scene.fine.importance[st.mask])
-
 def _progress(items, desc: str, enabled: bool):
     if not enabled: return items
     from tqdm.auto import tqdm
@@ -227,20 +221,16 @@ def run_infer(images: list, # 2..8 photos; the scene is expressed in the first o
               frames: int = 24, # frames of the novel-view trajectory
               device: str | None = None,
               progress: bool = False,
+              clip: str | os.PathLike | None = None, # a CLIP checkpoint for the class table and free-text queries
              ) -> dict: # the summary written to out_dir/summary.json
-    "Reconstruct your own photos with a trained checkpoint and write every output of `write_outputs`."
-    path, model, t_load = _load_for_run(checkpoint, device, frames)
-    if model.config.teacher_dim:
-        raise ValueError(f"{path.name} is conditioned on 2D teacher features (teacher_dim={model.config.teacher_dim}); "
-                         f"infer works with unconditioned checkpoints (teacher_dim=0)")
-    views = load_views(images, intrinsics, size=tuple(model.config.image_size))
-    t0 = time.perf_counter()
-    scene, _ = reconstruct(model, views["images"], views["Ks"])
-    t_pred = time.perf_counter() - t0
-    info = {"checkpoint": str(path), "input": {"images": [str(p) for p in images], "original_sizes": [list(s) for s in views["original_sizes"]],
-                                                "intrinsics_known": [bool(k) for k in views["Ks_known"]], "Ks_model": views["Ks"].tolist()},
-            "timing_s": {"load_model": t_load, "predict": t_pred}, "device": str(next(model.parameters()).device)}
-    return write_outputs(scene, out_dir, frames=frames, summary=info, progress=progress)
+    "Reconstruct your own photos with the scene API (`api.reconstruct`) and write every output of `write_outputs`."
+    trajectory_states(frames)                                    # a bad frame count fails before any work
+    rec = reconstruct_photos(images, checkpoint, intrinsics, device, clip=clip)
+    v = rec.inputs
+    info = {"checkpoint": str(rec.checkpoint), "input": {"images": [str(p) for p in images], "original_sizes": [list(s) for s in v["original_sizes"]],
+                                                         "intrinsics_known": [bool(k) for k in v["Ks_known"]], "Ks_model": v["Ks"].tolist()},
+            "timing_s": rec.timing_s, "device": str(get_device(device))}
+    return write_outputs(rec.explorer, out_dir, frames=frames, summary=info, progress=progress)
 
 # %% ../nbs/13_cli.ipynb #6f556bf4
 class _Parser(argparse.ArgumentParser):

@@ -19,18 +19,18 @@ from PIL import Image
 
 from .core import (atomic_path, atomic_write, check_tensor, data_samples_dir, image_size, load_image,
                                save_image, stable_seed, to_uint8_hwc, write_json)
-from .geometry import AUTHORS_FOCAL, check_intrinsics, default_intrinsics, input_intrinsics, invert_rigid, scale_intrinsics
+from .geometry import check_intrinsics, default_intrinsics, invert_rigid, scale_intrinsics
 from .rooms import (CLASS_NAMES, NYU40_NAMES, camera_path, class_id_of, make_room, render_room,
                                 synthetic_scene)
 from .standins import (InstanceTeacher, SemanticTeacher, StandInSemanticTeacher, check_instance_teacher,
                                    check_semantic_teacher)
 
 # %% auto #0
-__all__ = ['LABEL_TABLE', 'SCENE_LAYOUTS', 'BATCH_FORMAT', 'MAX_VIEWS', 'SAMPLE_SCENE_SEEDS', 'SAMPLE_FRAMES', 'SAMPLE_SIZE',
+__all__ = ['LABEL_TABLE', 'SCENE_LAYOUTS', 'BATCH_FORMAT', 'SAMPLE_SCENE_SEEDS', 'SAMPLE_FRAMES', 'SAMPLE_SIZE',
            'write_label_table', 'write_scene', 'write_synthetic_dataset', 'LabelMap', 'read_label_png', 'read_matrix',
            'FrameRecord', 'scene_layout', 'Scene', 'crop_resize_plan', 'crop_resize_intrinsics', 'resize_crop',
            'sample_training_views', 'lsm_test_views', 'find_scenes', 'SceneDataset', 'collate_views', 'check_batch',
-           'make_loader', 'uncrop_intrinsics', 'load_views', 'load_pair', 'make_data_samples', 'sample_data_root']
+           'make_loader', 'make_data_samples', 'sample_data_root']
 
 # %% ../nbs/08_data.ipynb #dbd578ad
 LABEL_TABLE = "scannetv2-labels.combined.tsv"  # ScanNet's category table, at the data root
@@ -531,64 +531,6 @@ def make_loader(dataset: torch.utils.data.Dataset, # e.g. a SceneDataset
     return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers,
                                        collate_fn=collate_views, drop_last=drop_last,
                                        generator=torch.Generator().manual_seed(seed), persistent_workers=False)
-
-# %% ../nbs/08_data.ipynb #69b6de1c
-MAX_VIEWS = 8  # photos one reconstruction takes (the first is the reference frame)
-
-def uncrop_intrinsics(K: torch.Tensor, # [...,3,3] pixels of the output of `resize_crop`
-                      in_hw: tuple, out_hw: tuple,
-                     ) -> torch.Tensor: # [...,3,3] pixels of the input
-    "The inverse of `crop_resize_intrinsics`: the photo's intrinsics that become `K` after the resize and centre crop."
-    check_intrinsics(K)
-    (rh, rw), top, left = crop_resize_plan(in_hw, out_hw)
-    K = K + torch.tensor([[0.0, 0.0, left], [0.0, 0.0, top], [0.0, 0.0, 0.0]], dtype=K.dtype, device=K.device)
-    return scale_intrinsics(K, in_hw[1] / rw, in_hw[0] / rh)
-
-def _view_Ks(Ks, sizes: list[tuple[int, int]], out_hw: tuple, focal_norm: float) -> tuple[list[torch.Tensor], list[bool]]:
-    "Each photo's intrinsics in its own pixels (given, or the authors' default carried back through the crop) and whether it was given."
-    V = len(sizes)
-    form = f"Ks must be None, a [3,3] (every photo), a [{V},3,3], or a list of {V} [3,3] / None, in pixels of the original images"
-    if Ks is None: Ks = [None] * V
-    elif isinstance(Ks, (torch.Tensor, np.ndarray)):
-        Ks = torch.as_tensor(Ks, dtype=torch.float32)
-        if tuple(Ks.shape) == (3, 3): Ks = [Ks] * V
-        elif tuple(Ks.shape) == (V, 3, 3): Ks = list(Ks)
-        else: raise ValueError(f"{form}; got shape {list(Ks.shape)}")
-    elif isinstance(Ks, (list, tuple)) and len(Ks) == V: Ks = list(Ks)
-    else: raise ValueError(f"{form}; got {type(Ks).__name__}" + (f" of length {len(Ks)}" if isinstance(Ks, (list, tuple)) else ""))
-    out, known = [], []
-    for i, (K, hw) in enumerate(zip(Ks, sizes)):
-        if K is None: out.append(uncrop_intrinsics(input_intrinsics(out_hw[1], out_hw[0], focal_norm), hw, out_hw)); known.append(False)
-        else:
-            K = torch.as_tensor(K, dtype=torch.float32)
-            if tuple(K.shape) != (3, 3): raise ValueError(f"{form}; Ks[{i}] has shape {list(K.shape)}")
-            out.append(check_intrinsics(K, f"Ks[{i}]")); known.append(True)
-    return out, known
-
-def load_views(paths: list, # 2..MAX_VIEWS photos; the first is the reference view (the output is in its camera frame)
-               Ks=None, # intrinsics in pixels of the original photos (see above); None: the authors' default
-               size: int | tuple = 256, # model input size (H, W)
-               focal_norm: float = AUTHORS_FOCAL, # default focal length / the input's shorter side, for unknown intrinsics
-              ) -> dict: # images [V,3,H,W], Ks [V,3,3], Ks_known [V], original_sizes, original_Ks [V,3,3], paths
-    "Photos of any size as a model input: resized and centre-cropped, with intrinsics to match."
-    if isinstance(paths, (str, os.PathLike)) or not 2 <= len(paths) <= MAX_VIEWS:
-        raise ValueError(f"give 2 to {MAX_VIEWS} photos (a list of paths), got {paths if isinstance(paths, (str, os.PathLike)) else len(paths)!r}")
-    out_hw = _size_hw(size)
-    images = [load_image(p) for p in paths]
-    sizes = [tuple(im.shape[1:]) for im in images]
-    Ks0, known = _view_Ks(Ks, sizes, out_hw, focal_norm)
-    return {"images": torch.stack([resize_crop(im, out_hw) for im in images]),
-            "Ks": torch.stack([crop_resize_intrinsics(K, s, out_hw) for K, s in zip(Ks0, sizes)]),
-            "Ks_known": known, "original_sizes": sizes, "original_Ks": torch.stack(Ks0), "paths": [str(p) for p in paths]}
-
-def load_pair(path1: str | os.PathLike, # first image (view 1: the output is expressed in its camera frame)
-              path2: str | os.PathLike, # second image
-              Ks=None, # intrinsics in pixels of the original images (see `load_views`); None: the authors' default
-              size: int | tuple = 256, # model input size (H, W)
-              focal_norm: float = AUTHORS_FOCAL, # default focal length / the input's shorter side
-             ) -> dict: # as `load_views`, with V = 2
-    "Two photos of any size as a model input: `load_views` of a pair."
-    return load_views([path1, path2], Ks, size, focal_norm)
 
 # %% ../nbs/08_data.ipynb #906867ae
 SAMPLE_SCENE_SEEDS = (0, 1, 2)   # the synthetic scenes in data_samples/synthetic

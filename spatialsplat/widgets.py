@@ -328,12 +328,13 @@ _NEEDS = {"rgb": ("rgb",), "depth": (), "semantic labels": (), "relevance": (), 
 
 def view(scene: ExplorerScene, # the reconstructed scene
          state: ExplorerState, # camera, field, threshold, query, scale
-        ) -> torch.Tensor: # [H*scale, W*scale, 3] float in [0,1]
+         camera: tuple | None = None, # (viewmats [1,4,4], Ks [1,3,3], W, H) instead of the state's orbit camera
+        ) -> torch.Tensor: # [H*scale, W*scale, 3] float in [0,1] (or [H,W,3] of `camera`)
     "The explorer's picture: the state's field rendered from the state's camera."
     if not isinstance(state, ExplorerState): raise TypeError(f"state must be an ExplorerState, got {type(state).__name__}")
     if state.field == "relevance":     # fail on a bad query before rendering anything
         query_embedding(state.query, scene.class_names, scene.text_embeddings, scene.text_encoder)
-    vm, K, W, H = view_camera(scene, state)
+    vm, K, W, H = view_camera(scene, state) if camera is None else camera
     kept, st = kept_gaussians(scene, state.threshold)
     layers = (_render_fine(kept, scene.fine.importance[st.mask], vm, K, W, H, _NEEDS[state.field]) if len(kept)
               else _empty_layers(scene, W, H))
