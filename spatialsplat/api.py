@@ -14,16 +14,17 @@ import torch
 
 from .geometry import check_intrinsics, check_viewmats
 from .splatting import Gaussians
-from .fields import decode_labels
+from .fields import decode_labels, pca_rgb
 from .photos import load_views
 from .ply import save_ply
+from .splatfiles import save_splat, save_spz
 from .teachers import ClipTeacher
-from .widgets import (ExplorerScene, ExplorerState, demo_checkpoint, kept_gaussians, load_model, query_embedding,
-                                  relevance, view, view_camera)
+from .widgets import (ExplorerScene, ExplorerState, _colormap, demo_checkpoint, kept_gaussians, label_colors, load_model,
+                                  query_embedding, relevance, view, view_camera)
 from .widgets import reconstruct as reconstruct_tensors
 
 # %% auto #0
-__all__ = ['semantic_gaussians', 'Camera', 'Reconstruction', 'reconstruct']
+__all__ = ['COLOR_BY', 'semantic_gaussians', 'Camera', 'bake_colors', 'Reconstruction', 'reconstruct']
 
 # %% ../nbs/12b_api.ipynb #96939bfb
 def semantic_gaussians(scene: ExplorerScene, # a reconstructed scene
@@ -52,6 +53,24 @@ class Camera:
 
     def as_batch(self) -> tuple: # (viewmats [1,4,4], Ks [1,3,3], W, H), what `widgets.view` takes
         return self.viewmat.float()[None], self.K.float()[None], self.width, self.height
+
+# %% ../nbs/12b_api.ipynb #3142e958
+COLOR_BY = ("rgb", "instance", "semantic", "importance")  # what bake_colors can put into the colour
+
+def bake_colors(gaussians: Gaussians, # with `instance`, `semantic` or `importance` as the choice needs
+                color_by: str = "rgb", # one of COLOR_BY; "rgb" returns the Gaussians unchanged
+                text_embeddings: torch.Tensor | None = None, # [K,D] class embeddings, for "semantic"
+               ) -> Gaussians: # colours [N,3] RGB (or unchanged for "rgb")
+    "The Gaussians with one field baked into plain RGB colours, so that viewers that show colour only show that field."
+    if color_by not in COLOR_BY: raise ValueError(f"color_by must be one of {', '.join(COLOR_BY)}; got {color_by!r}")
+    if color_by == "rgb": return gaussians
+    if getattr(gaussians, color_by) is None: raise ValueError(f"color_by={color_by!r} needs Gaussians with a `{color_by}` field")
+    if color_by == "instance": col = pca_rgb(gaussians.instance.float())[0] if len(gaussians) > 3 else torch.full((len(gaussians), 3), 0.5)
+    elif color_by == "semantic":
+        if text_embeddings is None: raise ValueError("color_by='semantic' needs the class table's text_embeddings")
+        col = label_colors(decode_labels(gaussians.semantic.float(), text_embeddings.float()), len(text_embeddings))
+    else: col = _colormap(gaussians.importance, "magma", 0, 1)
+    return replace(gaussians, colors=col.to(gaussians.dtype).to(gaussians.device))
 
 # %% ../nbs/12b_api.ipynb #e217dd93
 @dataclass
@@ -101,12 +120,14 @@ class Reconstruction:
         q = query_embedding(text, e.class_names, e.text_embeddings, e.text_encoder)
         return relevance(self.gaussians.semantic, q, e.text_embeddings)
 
-    def save(self, path: str | os.PathLike, # .ply
+    def save(self, path: str | os.PathLike, # .ply (all fields), .splat or .spz (what viewers need)
+             color_by: str = "rgb", # bake a field into the colour: one of COLOR_BY
             ) -> Path:
         "Write the kept Gaussians for a splat viewer (written atomically)."
         path = Path(path)
-        if path.suffix.lower() != ".ply": raise ValueError(f"save writes .ply files, got {path.name!r}")
-        return save_ply(self.gaussians, path)
+        writers = {".ply": save_ply, ".splat": save_splat, ".spz": save_spz}
+        if path.suffix.lower() not in writers: raise ValueError(f"save writes .ply, .splat or .spz files, got {path.name!r}")
+        return writers[path.suffix.lower()](bake_colors(self.gaussians, color_by, self.explorer.text_embeddings), path)
 
     def __repr__(self):
         return (f"Reconstruction({len(self.inputs['images'])} views of {self.explorer.height}x{self.explorer.width}, "

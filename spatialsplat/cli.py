@@ -28,7 +28,8 @@ from .pretrained import from_pretrained
 from .splatting import Gaussians
 from .ply import save_ply
 from .widgets import ExplorerScene, ExplorerState, demo_checkpoint, load_model, points_figure, reconstruct, view
-from .api import Reconstruction, semantic_gaussians
+from .api import COLOR_BY, Reconstruction, bake_colors, semantic_gaussians
+from .splatfiles import save_splat, save_spz
 from .api import reconstruct as reconstruct_photos
 
 # %% auto #0
@@ -107,10 +108,12 @@ def write_outputs(scene: ExplorerScene, # what to write
                   scale: int = 2, # trajectory renders at scale x the input size
                   summary: dict | None = None, # extra entries for summary.json (timing, metrics, inputs, ...)
                   progress: bool = False, # a tqdm bar over the trajectory
+                  color_by: str = "rgb", # the field baked into scene.splat / scene.spz colours (api.COLOR_BY)
                  ) -> dict: # the summary written to summary.json
-    "PLY of the pruned semantic Gaussians, input and trajectory PNGs, a GIF, a standalone 3D HTML page and summary.json."
+    "PLY of the pruned semantic Gaussians, .splat and .spz for web viewers, input and trajectory PNGs, a GIF, a standalone 3D HTML page and summary.json."
     tau = scene.tau if threshold is None else threshold
     states = trajectory_states(frames, threshold=tau, scale=scale)     # bad arguments fail before any file is touched
+    if color_by not in COLOR_BY: raise ValueError(f"--color-by must be one of {', '.join(COLOR_BY)}; got {color_by!r}")
     out = Path(out_dir)
     (out / "frames").mkdir(parents=True, exist_ok=True)
     for old in (out / "frames").glob("frame_*.png"): old.unlink()      # a shorter trajectory must not leave older frames behind
@@ -118,8 +121,10 @@ def write_outputs(scene: ExplorerScene, # what to write
     t0 = time.perf_counter()
     g = semantic_gaussians(scene, tau)
     save_ply(g, out / "scene.ply")
+    gv = bake_colors(g, color_by, scene.text_embeddings)                 # viewers show colour only: bake the chosen field into it
+    save_splat(gv, out / "scene.splat"); save_spz(gv, out / "scene.spz")
     t["ply_s"] = time.perf_counter() - t0
-    files = {"ply": "scene.ply"}
+    files = {"ply": "scene.ply", "splat": f"scene.splat (colour: {color_by})", "spz": f"scene.spz (colour: {color_by})"}
     if scene.images is not None:
         save_image(panel({f"input view {i + 1}": im for i, im in enumerate(scene.images)}), out / "inputs.png")
         files["inputs"] = "inputs.png"
@@ -160,6 +165,7 @@ def run_demo(out_dir: str | os.PathLike = "outputs/demo", # where the files go
              frames: int = 24, # frames of the novel-view trajectory
              device: str | None = None, # default: core.get_device()
              progress: bool = False, # progress bars
+             color_by: str = "rgb", # the field baked into scene.splat / scene.spz (api.COLOR_BY)
             ) -> dict: # the summary written to out_dir/summary.json
     "The demo: the committed checkpoint reconstructs a held-out synthetic room and writes every output of `write_outputs`, with metrics."
     from spatialsplat.evaluate import evaluate
@@ -182,7 +188,7 @@ def run_demo(out_dir: str | os.PathLike = "outputs/demo", # where the files go
             "metrics_vs_ground_truth": {**metrics, "target_views": o.get("views"), "protocol": "chapter 11 (LSM): weiszfeld scale, no pose refinement"},
             "timing_s": {"load_model": t_load, "predict": t_pred, "evaluate": t_eval}, "device": str(next(model.parameters()).device),
             "machine": machine_info()}
-    return write_outputs(scene, out_dir, frames=frames, summary=info, progress=progress)
+    return write_outputs(scene, out_dir, frames=frames, summary=info, progress=progress, color_by=color_by)
 
 # %% ../nbs/13_cli.ipynb #d685de98
 INTRINSICS_FORM = ("--intrinsics must be 'fx,fy,cx,cy' (every photo) or a JSON file holding one 3x3 matrix (every photo), "
@@ -222,15 +228,17 @@ def run_infer(images: list, # 2..8 photos; the scene is expressed in the first o
               device: str | None = None,
               progress: bool = False,
               clip: str | os.PathLike | None = None, # a CLIP checkpoint for the class table and free-text queries
+              color_by: str = "rgb", # the field baked into scene.splat / scene.spz (api.COLOR_BY)
              ) -> dict: # the summary written to out_dir/summary.json
     "Reconstruct your own photos with the scene API (`api.reconstruct`) and write every output of `write_outputs`."
     trajectory_states(frames)                                    # a bad frame count fails before any work
+    if color_by not in COLOR_BY: raise ValueError(f"--color-by must be one of {', '.join(COLOR_BY)}; got {color_by!r}")
     rec = reconstruct_photos(images, checkpoint, intrinsics, device, clip=clip)
     v = rec.inputs
     info = {"checkpoint": str(rec.checkpoint), "input": {"images": [str(p) for p in images], "original_sizes": [list(s) for s in v["original_sizes"]],
                                                          "intrinsics_known": [bool(k) for k in v["Ks_known"]], "Ks_model": v["Ks"].tolist()},
             "timing_s": rec.timing_s, "device": str(get_device(device))}
-    return write_outputs(rec.explorer, out_dir, frames=frames, summary=info, progress=progress)
+    return write_outputs(rec.explorer, out_dir, frames=frames, summary=info, progress=progress, color_by=color_by)
 
 # %% ../nbs/13_cli.ipynb #6f556bf4
 class _Parser(argparse.ArgumentParser):
@@ -251,11 +259,11 @@ def _positive_int(text: str) -> int:
 
 # %% ../nbs/13_cli.ipynb #25942d5a
 def _wrote(out: str, s: dict) -> None:
-    print(f"wrote {out}/: scene.ply ({s['gaussians']['fine_kept']:,} of {s['gaussians']['fine_predicted']:,} Gaussians kept), "
+    print(f"wrote {out}/: scene.ply ({s['gaussians']['fine_kept']:,} of {s['gaussians']['fine_predicted']:,} Gaussians kept), scene.splat, scene.spz, "
           f"inputs.png, overview.png, frames/ ({s['trajectory']['frames']} PNGs), trajectory.gif, scene.html, summary.json")
 
 def _cmd_demo(a) -> int:
-    s = run_demo(a.out, a.checkpoint, a.item, a.frames, a.device, progress=not a.quiet)
+    s = run_demo(a.out, a.checkpoint, a.item, a.frames, a.device, progress=not a.quiet, color_by=a.color_by)
     _wrote(a.out, s)
     m = s["metrics_vs_ground_truth"]
     print(f"against ground truth: PSNR {m['psnr']:.2f} dB, mIoU {m['miou']:.3f}, ARI {m['ari']:.3f}; "
@@ -265,7 +273,7 @@ def _cmd_demo(a) -> int:
 def _cmd_infer(a) -> int:
     if not 2 <= len(a.images) <= MAX_VIEWS: raise ValueError(f"infer takes 2 to {MAX_VIEWS} photos, got {len(a.images)}")
     Ks = parse_intrinsics(a.intrinsics, tuple(Path(p).name for p in a.images))
-    s = run_infer(a.images, Ks, a.out, a.checkpoint, a.frames, a.device, progress=not a.quiet)
+    s = run_infer(a.images, Ks, a.out, a.checkpoint, a.frames, a.device, progress=not a.quiet, clip=a.clip, color_by=a.color_by)
     _wrote(a.out, s)
     return 0
 
@@ -333,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--checkpoint", default=None, help="a .safetensors file from save_pretrained; default: data_samples/checkpoints/")
     s.add_argument("--item", type=int, default=0, help="test item of data_samples/synthetic")
     s.add_argument("--frames", type=_positive_int, default=24, help="frames of the novel-view trajectory")
+    s.add_argument("--color-by", default="rgb", choices=COLOR_BY, help="the field baked into scene.splat / scene.spz colours (viewers show colour only)")
     s = cmd("infer", "reconstruct your own 2 to 8 photos; write PLY, PNGs, GIF, HTML, summary.json", _cmd_infer)
     s.add_argument("images", nargs="+", metavar="IMAGE", help=f"2 to {MAX_VIEWS} photos; the first is the reference (the scene is expressed in its camera frame)")
     s.add_argument("--intrinsics", default=None, help="'fx,fy,cx,cy' in pixels of the photos (every photo), or a JSON file holding one 3x3 matrix "
@@ -340,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "{\"photo.jpg\": 3x3, ...} naming every photo; default: the authors' camera, fx = fy = 1.2, cx = cy = 0.5 on the network's square input")
     s.add_argument("--checkpoint", default=None, help="a .safetensors file from save_pretrained; default: data_samples/checkpoints/")
     s.add_argument("--out", default="outputs/infer", help="output folder")
+    s.add_argument("--color-by", default="rgb", choices=COLOR_BY, help="the field baked into scene.splat / scene.spz colours (viewers show colour only)")
+    s.add_argument("--clip", default=None, help="a CLIP checkpoint (file or folder) for the class table and free-text queries; default: the stand-in class table")
     s.add_argument("--frames", type=_positive_int, default=24, help="frames of the novel-view trajectory")
     s = cmd("train", "train a network (chapter 10); under torchrun every process runs this (DDP)", _cmd_train)
     g = s.add_mutually_exclusive_group()

@@ -33,6 +33,7 @@ def test_help_lists_every_command():
     (("infer", "data_samples/pairs/room_a_1.jpg", "data_samples/pairs/room_a_2.jpg", "settings.ini"), "not an image file"),
     (("infer", "data_samples/pairs/room_a_1.jpg", "data_samples/pairs/room_a_2.jpg", "no/such/third.jpg"), "not found"),
     (("infer", "data_samples/pairs/room_a_1.jpg"), "2 to 8 photos"),
+    (("infer", "data_samples/pairs/room_a_1.jpg", "data_samples/pairs/room_a_2.jpg", "--color-by", "depth"), "invalid choice"),
     (("eval", "missing.safetensors"), "checkpoint not found"),
     (("demo", "--frames", "many"), "expected an int >= 1"),
     (("nonsense",), "invalid choice"),
@@ -59,11 +60,16 @@ def test_infer_three_and_four_views(tmp_path):
     assert r.returncode == 0, r.stderr
     s = json.loads((tmp_path / "three" / "summary.json").read_text())
     assert s["input"]["intrinsics_known"] == [False] * 3 and s["gaussians"]["fine_predicted"] == 3 * 64 * 64
-    r = run("infer", *photos, "--intrinsics", str(PAIRS / "intrinsics.json"), "--out", str(tmp_path / "four"), "--frames", "2", "--quiet")
+    r = run("infer", *photos, "--intrinsics", str(PAIRS / "intrinsics.json"), "--out", str(tmp_path / "four"), "--frames", "2",
+            "--color-by", "instance", "--quiet")
     assert r.returncode == 0, r.stderr
     s = json.loads((tmp_path / "four" / "summary.json").read_text())
     assert s["input"]["intrinsics_known"] == [True] * 4 and len(s["input"]["Ks_model"]) == 4
-    assert (tmp_path / "four" / "scene.ply").stat().st_size > 0
+    from spatialsplat.ply import load_ply
+    from spatialsplat.splatfiles import load_splat, load_spz
+    ply = load_ply(tmp_path / "four" / "scene.ply")
+    assert ply.instance.shape[1] == 8 and ply.semantic.shape[1] == 512 and ply.importance is not None
+    assert len(load_splat(tmp_path / "four" / "scene.splat")) == len(ply) == len(load_spz(tmp_path / "four" / "scene.spz"))
 
 
 def test_infer_intrinsics_count_must_match(tmp_path):
