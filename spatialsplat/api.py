@@ -17,14 +17,17 @@ from .splatting import Gaussians
 from .fields import decode_labels, pca_rgb
 from .photos import load_views
 from .ply import save_ply
-from .splatfiles import save_splat, save_spz
+from .splatfiles import base_rgb, save_splat, save_spz
+from .rooms import CLASS_NAMES
+from .standins import StandInSemanticTeacher
 from .teachers import ClipTeacher
 from .widgets import (ExplorerScene, ExplorerState, _colormap, demo_checkpoint, kept_gaussians, label_colors, load_model,
                                   query_embedding, relevance, view, view_camera)
 from .widgets import reconstruct as reconstruct_tensors
 
 # %% auto #0
-__all__ = ['COLOR_BY', 'semantic_gaussians', 'Camera', 'bake_colors', 'Reconstruction', 'reconstruct']
+__all__ = ['COLOR_BY', 'semantic_gaussians', 'Camera', 'bake_colors', 'Reconstruction', 'class_table', 'check_query',
+           'reconstruct', 'query_gaussians', 'highlight']
 
 # %% ../nbs/12b_api.ipynb #96939bfb
 def semantic_gaussians(scene: ExplorerScene, # a reconstructed scene
@@ -134,6 +137,29 @@ class Reconstruction:
                 f"{int((self.explorer.fine.importance > self.tau).sum()):,} of {len(self.explorer.fine):,} Gaussians kept at tau={self.tau:g})")
 
 # %% ../nbs/12b_api.ipynb #f510ed90
+def class_table(dim: int, # D: the width of the semantic features the table is compared with
+                clip: str | os.PathLike | None = None, # a CLIP checkpoint; None: the stand-in teacher's table
+                class_names: tuple = CLASS_NAMES, # the names (the committed checkpoint's rooms)
+                device: str | None = None,
+               ) -> tuple[tuple, torch.Tensor, object]: # names, embeddings [K,D], the text encoder (None without CLIP)
+    "The class names and text embeddings that labels and queries are scored against (the semantic-teacher protocol's `text_embeddings`)."
+    if clip is None: return tuple(class_names), StandInSemanticTeacher(dim=dim, class_names=tuple(class_names)).text_embeddings(class_names), None
+    enc = ClipTeacher(clip, device=device)
+    if enc.dim != dim:
+        raise ValueError(f"the CLIP checkpoint's text embeddings are {enc.dim}-d but the scene's semantic features are {dim}-d: "
+                         f"use the CLIP the network was trained against")
+    return tuple(class_names), enc.text_embeddings(class_names).float().cpu(), enc
+
+def check_query(text: str, # the query
+                clip=None, # a CLIP checkpoint (then any text is fine)
+                class_names: tuple = CLASS_NAMES,
+               ) -> str: # the query, stripped
+    "Fail early, before any work, on an empty query or a word the class table does not know (without CLIP)."
+    if not isinstance(text, str) or not text.strip(): raise ValueError("the query is empty: give a class name such as 'chair'")
+    if clip is None and " ".join(text.lower().split()) not in [n.lower() for n in class_names]:
+        raise ValueError(f"unknown class {text.strip()!r}: the class table knows {', '.join(class_names)} (free text needs --clip, a CLIP checkpoint)")
+    return text.strip()
+
 def reconstruct(images: list, # 2..8 photo paths; the scene is expressed in the first one's camera frame
                 checkpoint: str | os.PathLike | None = None, # a save_pretrained .safetensors file; None: the committed one
                 intrinsics=None, # None (the authors' default camera), [3,3] for every photo, [V,3,3], or a list with None for unknown
@@ -149,12 +175,28 @@ def reconstruct(images: list, # 2..8 photo paths; the scene is expressed in the 
         raise ValueError(f"{path.name} is conditioned on 2D teacher features (teacher_dim={model.config.teacher_dim}); "
                          f"reconstructing photos needs an unconditioned checkpoint (teacher_dim=0)")
     inputs = load_views(images, intrinsics, size=tuple(model.config.image_size))
-    encoder = None
-    if clip is not None:
-        encoder = ClipTeacher(clip, device=device)
-        if encoder.dim != model.config.semantic_dim:
-            raise ValueError(f"the CLIP checkpoint's text embeddings are {encoder.dim}-d but {path.name}'s semantic features are "
-                             f"{model.config.semantic_dim}-d: use the CLIP the network was trained against")
+    encoder = class_table(model.config.semantic_dim, clip, device=device)[2]
     t0 = time.perf_counter()
     scene, _ = reconstruct_tensors(model, inputs["images"], inputs["Ks"], text_encoder=encoder)
     return Reconstruction(scene, inputs, path, {"load_model": t_load, "predict": time.perf_counter() - t0})
+
+# %% ../nbs/12b_api.ipynb #23a2bd08
+def query_gaussians(gaussians: Gaussians, # with `semantic` [N,D] (e.g. load_ply of a scene.ply we wrote)
+                    text: str, # a class name, or free text with `clip`
+                    clip: str | os.PathLike | None = None, # a CLIP checkpoint for the text encoder
+                    device: str | None = None,
+                   ) -> torch.Tensor: # [N] relevance in (0, 1)
+    "Relevance of each Gaussian's coarse semantic feature to a text, for Gaussians read back from a file."
+    check_query(text, clip)
+    if gaussians.semantic is None: raise ValueError("these Gaussians have no semantic features (a PLY written by spatialsplat infer or demo has them)")
+    names, table, enc = class_table(gaussians.semantic.shape[1], clip, device=device)
+    return relevance(gaussians.semantic.float(), query_embedding(text, names, table, enc).float().cpu(), table)
+
+def highlight(gaussians: Gaussians, # what to colour
+              rel: torch.Tensor, # [N] relevance in [0,1]
+              threshold: float = 0.5, # Gaussians with relevance above it match
+             ) -> Gaussians: # RGB colours: matches in the inferno colour of their relevance, the rest dim grey
+    "The Gaussians with the matches of a query lit up, for any splat viewer."
+    grey = base_rgb(gaussians).clamp(0, 1).mean(-1, keepdim=True).expand(-1, 3) * 0.3
+    col = torch.where((rel > threshold)[:, None], _colormap(0.5 + 0.5 * rel, "inferno", 0, 1), grey)
+    return replace(gaussians, colors=col.to(gaussians.dtype))

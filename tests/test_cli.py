@@ -24,7 +24,7 @@ def run(*args, **kw):
 def test_help_lists_every_command():
     r = run("--help")
     assert r.returncode == 0, r.stderr
-    for cmd in ("demo", "infer", "train", "eval", "profile", "teachers"): assert cmd in r.stdout, cmd
+    for cmd in ("demo", "infer", "query", "train", "eval", "profile", "teachers"): assert cmd in r.stdout, cmd
 
 
 @pytest.mark.parametrize("args, words", [
@@ -60,6 +60,15 @@ def test_infer_three_and_four_views(tmp_path):
     assert r.returncode == 0, r.stderr
     s = json.loads((tmp_path / "three" / "summary.json").read_text())
     assert s["input"]["intrinsics_known"] == [False] * 3 and s["gaussians"]["fine_predicted"] == 3 * 64 * 64
+    r = run("query", str(tmp_path / "three"), "chair", "--frames", "2")
+    assert r.returncode == 0, r.stderr
+    q = json.loads((tmp_path / "three" / "query_chair" / "query.json").read_text())
+    assert q["query"] == "chair" and q["gaussians"] == s["gaussians"]["fine_kept"]
+    assert (tmp_path / "three" / "query_chair" / "highlighted.splat").stat().st_size == 32 * q["gaussians"]
+    for args, words in (((str(tmp_path / "three"), ""), "the query is empty"), ((str(tmp_path / "three"), "spaceship"), "unknown class 'spaceship'"),
+                        ((str(tmp_path / "nowhere"), "chair"), "not found")):
+        r = run("query", *args)
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and words in r.stderr, r.stderr
     r = run("infer", *photos, "--intrinsics", str(PAIRS / "intrinsics.json"), "--out", str(tmp_path / "four"), "--frames", "2",
             "--color-by", "instance", "--quiet")
     assert r.returncode == 0, r.stderr
