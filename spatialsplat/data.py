@@ -30,7 +30,7 @@ __all__ = ['LABEL_TABLE', 'SCENE_LAYOUTS', 'BATCH_FORMAT', 'SAMPLE_SCENE_SEEDS',
            'write_label_table', 'write_scene', 'write_synthetic_dataset', 'LabelMap', 'read_label_png', 'read_matrix',
            'FrameRecord', 'scene_layout', 'Scene', 'crop_resize_plan', 'crop_resize_intrinsics', 'resize_crop',
            'sample_training_views', 'lsm_test_views', 'find_scenes', 'SceneDataset', 'collate_views', 'check_batch',
-           'make_loader', 'load_pair', 'make_data_samples', 'sample_data_root']
+           'make_loader', 'make_data_samples', 'sample_data_root']
 
 # %% ../nbs/08_data.ipynb #dbd578ad
 LABEL_TABLE = "scannetv2-labels.combined.tsv"  # ScanNet's category table, at the data root
@@ -532,52 +532,18 @@ def make_loader(dataset: torch.utils.data.Dataset, # e.g. a SceneDataset
                                        collate_fn=collate_views, drop_last=drop_last,
                                        generator=torch.Generator().manual_seed(seed), persistent_workers=False)
 
-# %% ../nbs/08_data.ipynb #69b6de1c
-def _pair_Ks(Ks, sizes: list[tuple[int, int]], focal_norm: float) -> tuple[list[torch.Tensor], list[bool]]:
-    form = "Ks must be None, a [3,3] (both images), a [2,3,3], or a pair of [3,3] / None, in pixels of the original images"
-    if Ks is None: Ks = [None, None]
-    elif isinstance(Ks, (torch.Tensor, np.ndarray)):
-        Ks = torch.as_tensor(Ks, dtype=torch.float32)
-        if tuple(Ks.shape) == (3, 3): Ks = [Ks, Ks]
-        elif tuple(Ks.shape) == (2, 3, 3): Ks = [Ks[0], Ks[1]]
-        else: raise ValueError(f"{form}; got shape {list(Ks.shape)}")
-    elif isinstance(Ks, (list, tuple)) and len(Ks) == 2: Ks = list(Ks)
-    else: raise ValueError(f"{form}; got {type(Ks).__name__}")
-    out, known = [], []
-    for i, (K, (H, W)) in enumerate(zip(Ks, sizes)):
-        if K is None: out.append(default_intrinsics(W, H, focal_norm)); known.append(False)
-        else:
-            K = torch.as_tensor(K, dtype=torch.float32)
-            if tuple(K.shape) != (3, 3): raise ValueError(f"{form}; Ks[{i}] has shape {list(K.shape)}")
-            out.append(check_intrinsics(K, f"Ks[{i}]")); known.append(True)
-    return out, known
-
-def load_pair(path1: str | os.PathLike, # first image (view 1: the output is expressed in its camera frame)
-              path2: str | os.PathLike, # second image
-              Ks=None, # intrinsics in pixels of the original images (see above); None: defaults
-              size: int | tuple = 256, # model input size (H, W)
-              focal_norm: float = 1.0, # default focal length / longer side, for unknown intrinsics
-             ) -> dict: # images [2,3,H,W], Ks [2,3,3], Ks_known [2], original_sizes, original_Ks [2,3,3], paths
-    "Two photos of any size as a model input: resized and centre-cropped, with intrinsics to match."
-    out_hw = _size_hw(size)
-    images = [load_image(p) for p in (path1, path2)]
-    sizes = [tuple(im.shape[1:]) for im in images]
-    Ks0, known = _pair_Ks(Ks, sizes, focal_norm)
-    return {"images": torch.stack([resize_crop(im, out_hw) for im in images]),
-            "Ks": torch.stack([crop_resize_intrinsics(K, s, out_hw) for K, s in zip(Ks0, sizes)]),
-            "Ks_known": known, "original_sizes": sizes, "original_Ks": torch.stack(Ks0), "paths": [str(path1), str(path2)]}
-
 # %% ../nbs/08_data.ipynb #906867ae
 SAMPLE_SCENE_SEEDS = (0, 1, 2)   # the synthetic scenes in data_samples/synthetic
 SAMPLE_FRAMES, SAMPLE_SIZE = 40, 64
 
 def make_data_samples(root: str | os.PathLike | None = None, # default: the repository's data_samples/
                      ) -> dict: # what was written: {relative path: bytes}
-    "Write the committed sample data: synthetic scenes in the ScanNet layout and two image pairs."
+    "Write the committed sample data: synthetic scenes in the ScanNet layout, four photos of one room and a pair of another."
     root = Path(root) if root is not None else data_samples_dir()
     write_synthetic_dataset(root / "synthetic", SAMPLE_SCENE_SEEDS, SAMPLE_FRAMES, SAMPLE_SIZE, SAMPLE_SIZE)
     intr = {}
-    for name, seed, frames, sizes in (("room_a", 11, (0, 20), ((240, 320), (240, 320))), ("room_b", 12, (0, 14), ((300, 400), (288, 288)))):
+    for name, seed, frames, sizes in (("room_a", 11, (0, 20, 7, 14), ((240, 320), (240, 320), (240, 320), (300, 400))),
+                                      ("room_b", 12, (0, 14), ((300, 400), (288, 288)))):
         room = make_room(seed)
         vms = camera_path(room, max(frames) + 1)
         for k, (f, (H, W)) in enumerate(zip(frames, sizes)):

@@ -12,10 +12,10 @@ import torch
 from .core import check_tensor
 
 # %% auto #0
-__all__ = ['pixel_grid', 'check_intrinsics', 'check_viewmats', 'normalize_intrinsics', 'denormalize_intrinsics',
-           'default_intrinsics', 'scale_intrinsics', 'transform_points', 'invert_rigid', 'camera_centers',
-           'unproject_depth', 'project', 'pixel_rays', 'relative_viewmats', 'pointmaps_in_view1', 'change_frame',
-           'normalize_quat', 'quat_to_rotmat', 'random_quats', 'axis_angle_to_quat', 'rotmat_to_quat',
+__all__ = ['AUTHORS_FOCAL', 'pixel_grid', 'check_intrinsics', 'check_viewmats', 'normalize_intrinsics', 'denormalize_intrinsics',
+           'default_intrinsics', 'input_intrinsics', 'scale_intrinsics', 'transform_points', 'invert_rigid',
+           'camera_centers', 'unproject_depth', 'project', 'pixel_rays', 'relative_viewmats', 'pointmaps_in_view1',
+           'change_frame', 'normalize_quat', 'quat_to_rotmat', 'random_quats', 'axis_angle_to_quat', 'rotmat_to_quat',
            'covariance_from_scale_rot', 'umeyama', 'robust_umeyama', 'weiszfeld_scale', 'median_scale',
            'focal_from_pointmap', 'intrinsics_from_focal', 'rotation_angle_deg', 'translation_angle_deg', 'pose_errors',
            'slerp', 'interpolate_viewmats', 'look_at', 'raycast_demo_room', 'demo_views', 'backward_warp',
@@ -88,6 +88,18 @@ def default_intrinsics(width: int, height: int,
     "Intrinsics for an image whose camera is unknown: square pixels, centred principal point."
     if focal_norm <= 0: raise ValueError(f"focal_norm must be > 0, got {focal_norm}")
     f = focal_norm * max(width, height)
+    return torch.tensor([[f, 0.0, width / 2], [0.0, f, height / 2], [0.0, 0.0, 1.0]], dtype=dtype, device=device)
+
+# %% ../nbs/01_geometry.ipynb #e5da8f38
+AUTHORS_FOCAL = 1.2  # the authors' default: fx = fy = 1.2, cx = cy = 0.5 normalised on the network's square input
+
+def input_intrinsics(width: int, height: int, # W, H of the network input (after resize and centre crop)
+                     focal_norm: float = AUTHORS_FOCAL, # focal length as a fraction of the shorter side
+                     dtype: torch.dtype = torch.float32, device=None,
+                    ) -> torch.Tensor: # [3,3] pixels of the network input
+    "The camera assumed for a network input whose intrinsics are unknown: the authors' fx = fy = 1.2, cx = cy = 0.5 on a square input."
+    if not focal_norm > 0: raise ValueError(f"focal_norm must be > 0, got {focal_norm}")
+    f = focal_norm * min(width, height)
     return torch.tensor([[f, 0.0, width / 2], [0.0, f, height / 2], [0.0, 0.0, 1.0]], dtype=dtype, device=device)
 
 # %% ../nbs/01_geometry.ipynb #b1b62ecd

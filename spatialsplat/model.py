@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from .backbone import CrossViewDecoder, SpatialSplatConfig, ViTEncoder, patch_positions, rope_tables
 # SpatialSplatConfig is re-exported on purpose: `from spatialsplat.model import SpatialSplatConfig` is a public entry point
 from .core import check_tensor
-from .geometry import check_intrinsics, default_intrinsics, normalize_intrinsics
+from .geometry import check_intrinsics, default_intrinsics, input_intrinsics, normalize_intrinsics
 from .fields import pca_rgb
 from .selective import apply_gate, gate_opacity, importance_from_logits, prune
 from .splatting import Gaussians
@@ -291,7 +291,7 @@ class SpatialSplat(nn.Module):
 
     # ---- inputs ---------------------------------------------------------------------------------------
     def check_inputs(self, images: torch.Tensor, # [B,V,3,H,W] in [0,1]
-                     Ks: torch.Tensor | None = None, # [B,V,3,3] pixel intrinsics, or None for default_intrinsics
+                     Ks: torch.Tensor | None = None, # [B,V,3,3] pixel intrinsics, or None for the authors' default (input_intrinsics)
                      teacher_features: torch.Tensor | None = None, # [B,V,teacher_dim,h',w'] or None
                     ) -> torch.Tensor: # [B,V,3,3] normalised intrinsics
         "Validate the inputs (clear errors naming the argument) and return the normalised intrinsics."
@@ -305,7 +305,7 @@ class SpatialSplat(nn.Module):
                              f"(e.g. {max(p, H // p * p)}x{max(p, W // p * p)})")
         if H % s or W % s: raise ValueError(f"images are {H}x{W}; both sides must be multiples of semantic_downsample={s}")
         if Ks is None:
-            Ks = default_intrinsics(W, H, device=images.device).expand(B, V, 3, 3)
+            Ks = input_intrinsics(W, H, device=images.device).expand(B, V, 3, 3)
         else:
             check_tensor(Ks, "Ks", ("B", "V", 3, 3), dtype="float", dims=dims)
             check_intrinsics(Ks, "Ks")
@@ -390,7 +390,7 @@ class SpatialSplat(nn.Module):
                                       coarse_gaussians=[coarse.gaussians(b, instance=False) for b in range(B)])
 
     def forward(self, images: torch.Tensor, # [B,V,3,H,W] RGB in [0,1]; H, W multiples of the patch size
-                Ks: torch.Tensor | None = None, # [B,V,3,3] intrinsics in pixels; None: default_intrinsics
+                Ks: torch.Tensor | None = None, # [B,V,3,3] intrinsics in pixels; None: the authors' default (geometry.input_intrinsics)
                 teacher_features: torch.Tensor | None = None, # [B,V,teacher_dim,h',w'] when config.teacher_dim > 0
                ) -> SpatialSplatPrediction:
         "Predict fine and coarse pixel-aligned Gaussians for every view, in view 1's camera frame."

@@ -137,7 +137,7 @@ class ExplorerScene:
 
 def reconstruct(model: SpatialSplat, # a trained network (eval mode is set by `predict`)
                 images: torch.Tensor, # [V,3,H,W] in [0,1], H and W multiples of the patch size
-                Ks: torch.Tensor | None = None, # [V,3,3] pixel intrinsics; None: default_intrinsics
+                Ks: torch.Tensor | None = None, # [V,3,3] pixel intrinsics; None: the authors' default (geometry.input_intrinsics)
                 teacher_features: torch.Tensor | None = None, # [V,teacher_dim,h,w] for teacher-conditioned models
                 **scene_kwargs, # class_names, text_embeddings, text_encoder (see ExplorerScene.from_prediction)
                ) -> tuple[ExplorerScene, SpatialSplatPrediction]:
@@ -145,8 +145,8 @@ def reconstruct(model: SpatialSplat, # a trained network (eval mode is set by `p
     check_tensor(images, "images", ("V", 3, None, None), dtype="float")
     dev = next(model.parameters()).device
     if Ks is None:
-        from spatialsplat.geometry import default_intrinsics
-        Ks = default_intrinsics(images.shape[-1], images.shape[-2]).expand(images.shape[0], 3, 3)
+        from spatialsplat.geometry import input_intrinsics
+        Ks = input_intrinsics(images.shape[-1], images.shape[-2]).expand(images.shape[0], 3, 3)
     tf = None if teacher_features is None else teacher_features[None].to(dev)
     pred = model.predict(images[None].to(dev), Ks[None].to(dev), tf)
     return ExplorerScene.from_prediction(pred, Ks.float(), images=images, **scene_kwargs), pred
@@ -328,12 +328,13 @@ _NEEDS = {"rgb": ("rgb",), "depth": (), "semantic labels": (), "relevance": (), 
 
 def view(scene: ExplorerScene, # the reconstructed scene
          state: ExplorerState, # camera, field, threshold, query, scale
-        ) -> torch.Tensor: # [H*scale, W*scale, 3] float in [0,1]
+         camera: tuple | None = None, # (viewmats [1,4,4], Ks [1,3,3], W, H) instead of the state's orbit camera
+        ) -> torch.Tensor: # [H*scale, W*scale, 3] float in [0,1] (or [H,W,3] of `camera`)
     "The explorer's picture: the state's field rendered from the state's camera."
     if not isinstance(state, ExplorerState): raise TypeError(f"state must be an ExplorerState, got {type(state).__name__}")
     if state.field == "relevance":     # fail on a bad query before rendering anything
         query_embedding(state.query, scene.class_names, scene.text_embeddings, scene.text_encoder)
-    vm, K, W, H = view_camera(scene, state)
+    vm, K, W, H = view_camera(scene, state) if camera is None else camera
     kept, st = kept_gaussians(scene, state.threshold)
     layers = (_render_fine(kept, scene.fine.importance[st.mask], vm, K, W, H, _NEEDS[state.field]) if len(kept)
               else _empty_layers(scene, W, H))
