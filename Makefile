@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # cores (on a 2-core machine two 2-thread notebooks ran several times slower than two 1-thread ones).
 NBTEST := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/nbdev_test --do_print --timing
 
-.PHONY: install demo test test-gpu test-browser test-fast lab bench proof gpu-wheels gpu-check clean-venv
+.PHONY: install demo test test-gpu test-browser test-fast lab labs chapter-times bench proof gpu-wheels gpu-check clean-venv
 
 $(STAMP): setup.py settings.ini constraints-cpu.txt .ci/install-venv
 	bash .ci/install-venv $(VENV)
@@ -36,6 +36,9 @@ test-browser: $(STAMP)  ## end to end in headless Chromium: JupyterLab runs the 
 
 lab: $(STAMP)  ## JupyterLab on the chapters
 	$(BIN)/jupyter lab nbs/
+
+labs: $(STAMP)  ## student editions of every chapter (solutions -> stubs, hidden tests and outputs removed) in labs/student/, nbgrader source copies in labs/source/ (see LABS.md)
+	$(PY) -m spatialsplat.labs --nbs nbs --out labs
 
 bench: $(STAMP)  ## benchmark scripts; each prints JSON and writes it under bench/results/ (minutes; `proof` is separate)
 	@for b in $(filter-out bench/train_cpu_tiny.py bench/gpu_check.py,$(wildcard bench/*.py)); do echo "== $$b"; $(PY) $$b || exit 1; done
