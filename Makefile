@@ -40,8 +40,11 @@ lab: $(STAMP)  ## JupyterLab on the chapters
 labs: $(STAMP)  ## student editions of every chapter (solutions -> stubs, hidden tests and outputs removed) in labs/student/, nbgrader source copies in labs/source/ (see LABS.md)
 	$(PY) -m spatialsplat.labs --nbs nbs --out labs
 
+chapter-times: $(STAMP)  ## run every chapter top to bottom as JupyterLab's Run All does (defaults: RUN_LONG = False); seconds per chapter in bench/results/chapter_times.json (limit 2 minutes)
+	OMP_NUM_THREADS=1 $(PY) bench/chapter_times.py
+
 bench: $(STAMP)  ## benchmark scripts; each prints JSON and writes it under bench/results/ (minutes; `proof` is separate)
-	@for b in $(filter-out bench/train_cpu_tiny.py bench/gpu_check.py,$(wildcard bench/*.py)); do echo "== $$b"; $(PY) $$b || exit 1; done
+	@for b in $(filter-out bench/train_cpu_tiny.py bench/gpu_check.py bench/chapter_times.py,$(wildcard bench/*.py)); do echo "== $$b"; $(PY) $$b || exit 1; done
 
 proof: $(STAMP)  ## the proof that it learns: cpu_tiny for 30 minutes, scored on held-out rooms; rewrites the committed checkpoint and bench/results/train_cpu_tiny.json
 	$(PY) bench/train_cpu_tiny.py
