@@ -27,7 +27,7 @@ test: $(STAMP)  ## notebooks and package in sync, every notebook runs, then pyte
 
 test-gpu: $(STAMP)  ## as `test`, plus the cells and tests marked slow and cuda
 	bash .ci/check-sync $(BIN)
-	$(NBTEST) --flags "slow cuda"
+	SPATIALSPLAT_RUN_LONG=1 $(NBTEST) --flags "slow cuda"
 	$(BIN)/pytest tests/ --run-slow --run-cuda
 
 test-browser: $(STAMP)  ## end to end in headless Chromium: JupyterLab runs the widget chapter, a slider moves, the picture changes
