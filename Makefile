@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # cores (on a 2-core machine two 2-thread notebooks ran several times slower than two 1-thread ones).
 NBTEST := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/nbdev_test --do_print --timing
 
-.PHONY: install demo test test-gpu test-browser test-fast lab bench proof gpu-wheels gpu-check clean-venv
+.PHONY: install demo test test-gpu test-browser test-fast lab labs chapter-times bench proof gpu-wheels gpu-check clean-venv
 
 $(STAMP): setup.py settings.ini constraints-cpu.txt .ci/install-venv
 	bash .ci/install-venv $(VENV)
@@ -27,7 +27,7 @@ test: $(STAMP)  ## notebooks and package in sync, every notebook runs, then pyte
 
 test-gpu: $(STAMP)  ## as `test`, plus the cells and tests marked slow and cuda
 	bash .ci/check-sync $(BIN)
-	$(NBTEST) --flags "slow cuda"
+	SPATIALSPLAT_RUN_LONG=1 $(NBTEST) --flags "slow cuda"
 	$(BIN)/pytest tests/ --run-slow --run-cuda
 
 test-browser: $(STAMP)  ## end to end in headless Chromium: JupyterLab runs the widget chapter, a slider moves, the picture changes; the splat viewer page (fields, PSNR vs render, query counts)
@@ -37,8 +37,14 @@ test-browser: $(STAMP)  ## end to end in headless Chromium: JupyterLab runs the 
 lab: $(STAMP)  ## JupyterLab on the chapters
 	$(BIN)/jupyter lab nbs/
 
+labs: $(STAMP)  ## student editions of every chapter (solutions -> stubs, hidden tests and outputs removed) in labs/student/, nbgrader source copies in labs/source/ (see LABS.md)
+	$(PY) -m spatialsplat.labs --nbs nbs --out labs
+
+chapter-times: $(STAMP)  ## run every chapter top to bottom as JupyterLab's Run All does (defaults: RUN_LONG = False); seconds per chapter in bench/results/chapter_times.json (limit 2 minutes)
+	OMP_NUM_THREADS=1 $(PY) bench/chapter_times.py
+
 bench: $(STAMP)  ## benchmark scripts; each prints JSON and writes it under bench/results/ (minutes; `proof` is separate)
-	@for b in $(filter-out bench/train_cpu_tiny.py bench/gpu_check.py,$(wildcard bench/*.py)); do echo "== $$b"; $(PY) $$b || exit 1; done
+	@for b in $(filter-out bench/train_cpu_tiny.py bench/gpu_check.py bench/chapter_times.py,$(wildcard bench/*.py)); do echo "== $$b"; $(PY) $$b || exit 1; done
 
 proof: $(STAMP)  ## the proof that it learns: cpu_tiny for 30 minutes, scored on held-out rooms; rewrites the committed checkpoint and bench/results/train_cpu_tiny.json
 	$(PY) bench/train_cpu_tiny.py
