@@ -120,10 +120,11 @@ def show_figure(fig, # a matplotlib Figure
 def hide_paths(text: str, # a message or printed output
               ) -> str:
     "`text` with temporary folders shown as <tmp>, the checkout as <repo> and the home folder as ~ (for notebook outputs)."
-    tmp = re.escape(tempfile.gettempdir().rstrip("/"))
-    text = re.sub(tmp + r"/[^\s/'\",)\]]+", "<tmp>", str(text))
     repo = str(Path(__file__).resolve().parents[1]) if "__file__" in globals() else str(Path.cwd().resolve().parent)
-    return text.replace(repo, "<repo>").replace(str(Path.home()), "~")
+    text = str(text).replace(repo, "<repo>")                        # first: the checkout may itself sit in a temporary folder
+    tmp = re.escape(tempfile.gettempdir().rstrip("/"))
+    text = re.sub(tmp + r"/[^\s/'\",)\]]+", "<tmp>", text)
+    return text.replace(str(Path.home()), "~")
 
 class _HidePaths(logging.Filter):
     def filter(self, record):
