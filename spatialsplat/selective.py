@@ -43,8 +43,19 @@ def importance_from_logits(raw: torch.Tensor, # [...] raw importance logits (the
     "Importance scores beta = sigmoid(clamp(raw, -L, L)) with a straight-through gradient (sigmoid(raw) when bound is None)."
     if bound is None: return torch.sigmoid(raw)
     if isinstance(bound, bool) or not bound > 0: raise ValueError(f"bound must be a number > 0 or None, got {bound!r}")
-    ell = raw + (raw.clamp(-bound, bound) - raw).detach()      # forward: the clamped logit; backward: d ell / d raw = 1
-    return torch.sigmoid(ell)
+    return torch.sigmoid(_InwardClamp.apply(raw, float(bound)))
+
+class _InwardClamp(torch.autograd.Function):
+    "clamp(x, -L, L) forward; backward passes the gradient where x is inside, and outside only where descent moves x back in."
+    @staticmethod
+    def forward(ctx, x, bound):
+        ctx.save_for_backward(x); ctx.bound = bound
+        return x.clamp(-bound, bound)
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        outward = ((x > ctx.bound) & (g < 0)) | ((x < -ctx.bound) & (g > 0))    # descent (x -= lr * g) would move x further out
+        return torch.where(outward, torch.zeros_like(g), g), None
 
 def importance_logits(beta: torch.Tensor | float, # scores in (0, 1)
                       bound: float | None = None, # as in `importance_from_logits`
