@@ -9,6 +9,7 @@ import csv
 import json
 import os
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -410,9 +411,13 @@ class SceneDataset(torch.utils.data.Dataset):
                  class_names: tuple = CLASS_NAMES,
                  seed: int = 0, # target sampling: sample i of epoch e draws with seed (seed, e, i)
                  split: str = "test", # LSM layout: selected_seqs_<split>.json
+                 cache_views: int = 0, # keep up to this many loaded views (with their teacher outputs) in memory; needs deterministic teachers
                 ):
         if mode not in ("train", "test"): raise ValueError(f"mode must be 'train' or 'test', got {mode!r}")
         self.mode, self.size, self.gap, self.num_targets, self.seed, self.epoch = mode, _size_hw(size), frame_gap, num_targets, seed, 0
+        if isinstance(cache_views, bool) or not isinstance(cache_views, int) or cache_views < 0:
+            raise ValueError(f"cache_views must be an int >= 0 (0: no cache), got {cache_views!r}")
+        self.cache_views, self._cache = cache_views, OrderedDict()
         self.scenes = [Scene(p, label_map, split) for p in find_scenes(source)]
         self.semantic_teacher = check_semantic_teacher(semantic_teacher) if semantic_teacher is not None else StandInSemanticTeacher()
         self.instance_teacher = None if instance_teacher is None else check_instance_teacher(instance_teacher)
@@ -463,15 +468,26 @@ class SceneDataset(torch.utils.data.Dataset):
         k, ctx, tgt = self.items[idx]
         return self.scenes[k], list(ctx), list(tgt)
 
+    def _view(self, sc: Scene, i: int) -> dict:
+        "One frame with its teachers' outputs (both teachers see the view's ground truth: stand-ins need it), from the cache if kept."
+        key = (id(sc), i)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        v = sc.load_view(i, self.size)
+        D, s = self.semantic_teacher.dim, self.semantic_teacher.stride
+        v["features"] = check_tensor(self.semantic_teacher(v["image"], v), "semantic teacher output",
+                                     (D, self.size[0] // s, self.size[1] // s), dtype="float")
+        v["masks"] = v["instance_ids"] if self.instance_teacher is None else \
+            check_tensor(self.instance_teacher(v["image"], v), "instance teacher output", self.size, dtype="int").long()
+        if self.cache_views:
+            self._cache[key] = v
+            if len(self._cache) > self.cache_views: self._cache.popitem(last=False)
+        return v
+
     def __getitem__(self, idx: int) -> dict:
         sc, ctx, tgt = self._views(idx)
-        views = [sc.load_view(i, self.size) for i in ctx + tgt]
-        D, s = self.semantic_teacher.dim, self.semantic_teacher.stride
-        for v in views:                                 # both teachers see the view's ground truth (stand-ins need it)
-            v["features"] = check_tensor(self.semantic_teacher(v["image"], v), "semantic teacher output",
-                                         (D, self.size[0] // s, self.size[1] // s), dtype="float")
-            v["masks"] = v["instance_ids"] if self.instance_teacher is None else \
-                check_tensor(self.instance_teacher(v["image"], v), "instance teacher output", self.size, dtype="int").long()
+        views = [self._view(sc, i) for i in ctx + tgt]
         out = {}
         for prefix, vs in (("context", views[:2]), ("target", views[2:])):
             for key, src in (("images", "image"), ("Ks", "K"), ("viewmats", "viewmat"), ("depths", "depth"),

@@ -21,7 +21,7 @@ from .geometry import (check_intrinsics, check_viewmats, invert_rigid, quat_to_r
 __all__ = ['SH_MAX_DEGREE', 'SH_C0', 'ALPHA_THRESHOLD', 'ALPHA_MAX', 'T_THRESHOLD', 'RADIUS_EXTEND', 'RENDER_MODES',
            'sh_degree_of', 'Gaussians', 'random_gaussians', 'sh_basis', 'eval_sh', 'rgb_to_sh', 'sh_to_rgb',
            'view_colors', 'check_splat_inputs', 'project_gaussians', 'pixel_boxes', 'pixel_pairs', 'composite_pairs',
-           'check_colors', 'rasterize_torch', 'gaussians_from_depth']
+           'check_colors', 'pack_visible', 'finish_render', 'rasterize_torch', 'gaussians_from_depth']
 
 # %% ../nbs/02_splatting.ipynb #01ff9410
 SH_MAX_DEGREE = 4
@@ -506,6 +506,47 @@ def check_colors(colors, sh_degree, N, C, means) -> None:
             raise ValueError(f"colors must be [N,K,3] or [C,N,K,3] SH coefficients with N={N}, C={C}, K >= {(sh_degree + 1) ** 2} "
                              f"for sh_degree={sh_degree}; got {list(colors.shape)}")
 
+def pack_visible(means, quats, scales, opacities, colors, viewmats, Ks, width: int, height: int,
+                 near_plane: float = 0.01, far_plane: float = 1e10, radius_clip: float = 0.0, eps2d: float = 0.3,
+                 sh_degree: int | None = None, backgrounds: torch.Tensor | None = None, render_mode: str = "RGB",
+                 rasterize_mode: str = "classic",
+                ) -> dict: # means2d, conics, opacities, colors, boxes, camera_ids, gaussian_ids [V...] front to back; backgrounds; proj
+    "Check the arguments (as `rasterize_torch` documents them), project, and pack the visible (camera, Gaussian) pairs front to back."
+    dims = check_splat_inputs(means, quats, scales, opacities, viewmats, Ks, width, height)
+    N, C = dims["N"], dims["C"]
+    check_colors(colors, sh_degree, N, C, means)
+    if render_mode not in RENDER_MODES: raise ValueError(f"render_mode must be one of {RENDER_MODES}, got {render_mode!r}")
+    if rasterize_mode not in ("classic", "antialiased"): raise ValueError(f"rasterize_mode must be 'classic' or 'antialiased', got {rasterize_mode!r}")
+    proj = project_gaussians(means, quats, scales, opacities, viewmats, Ks, width, height, eps2d, near_plane, far_plane,
+                             radius_clip, antialiased=rasterize_mode == "antialiased")
+    if sh_degree is not None: colors = view_colors(means, colors, viewmats, sh_degree)     # [C,N,3]
+    D_col = colors.shape[-1]
+    depth_ch = proj["depths"][..., None]
+    if render_mode in ("D", "ED"): feats = depth_ch
+    elif render_mode in ("RGB+D", "RGB+ED"): feats = torch.cat([colors.expand(C, N, D_col), depth_ch], -1)
+    else: feats = colors
+    if backgrounds is not None:
+        check_tensor(backgrounds, "backgrounds", ("C", "D"), dtype="float", finite=True, dims={"C": C, "D": D_col})
+        if render_mode in ("D", "ED"): backgrounds = torch.zeros(C, 1, dtype=means.dtype, device=means.device)
+        elif render_mode != "RGB": backgrounds = torch.cat([backgrounds, torch.zeros_like(backgrounds[:, :1])], -1)
+    flat = proj["valid"].reshape(-1).nonzero().flatten()
+    flat = flat[torch.argsort(proj["depths"].reshape(-1).detach().index_select(0, flat), stable=True)]
+    m2 = proj["means2d"].reshape(-1, 2).index_select(0, flat)
+    col = feats.index_select(0, flat % N) if feats.dim() == 2 else feats.reshape(C * N, feats.shape[-1]).index_select(0, flat)
+    return {"means2d": m2, "conics": proj["conics"].reshape(-1, 3).index_select(0, flat), "opacities": proj["opacities"].reshape(-1).index_select(0, flat),
+            "colors": col, "boxes": pixel_boxes(m2.detach(), proj["radii"].reshape(-1, 2).index_select(0, flat), width, height),
+            "camera_ids": flat // N, "gaussian_ids": flat % N, "backgrounds": backgrounds, "proj": proj, "n_images": C}
+
+def finish_render(render, alpha, n_pairs: int, pk: dict, render_mode: str, backend: str, width: int, height: int) -> tuple:
+    "Expected depth divided by alpha where asked, and the meta dictionary every backend returns."
+    if render_mode in ("ED", "RGB+ED"):
+        render = torch.cat([render[..., :-1], render[..., -1:] / alpha.clamp_min(1e-10)], -1)
+    proj = pk["proj"]
+    meta = {"backend": backend, "means2d": proj["means2d"], "conics": proj["conics"], "depths": proj["depths"],
+            "radii": proj["radii"], "opacities": proj["opacities"], "compensations": proj["compensations"],
+            "camera_ids": pk["camera_ids"], "gaussian_ids": pk["gaussian_ids"], "n_pairs": n_pairs, "width": width, "height": height}
+    return render, alpha, meta
+
 def rasterize_torch(means: torch.Tensor, # [N,3] world centres
                     quats: torch.Tensor, # [N,4] wxyz, any non-zero length
                     scales: torch.Tensor, # [N,3] > 0
@@ -524,42 +565,13 @@ def rasterize_torch(means: torch.Tensor, # [N,3] world centres
                     max_pairs: int = 1 << 21, # memory bound: pairs enumerated / composited per chunk
                    ) -> tuple[torch.Tensor, torch.Tensor, dict]: # render_colors [C,H,W,X], render_alphas [C,H,W,1], meta
     "Render 3D Gaussians into C cameras with gsplat's classic rules, in pure PyTorch (CPU or GPU), differentiably."
-    dims = check_splat_inputs(means, quats, scales, opacities, viewmats, Ks, width, height)
-    N, C = dims["N"], dims["C"]
-    check_colors(colors, sh_degree, N, C, means)
-    if render_mode not in RENDER_MODES: raise ValueError(f"render_mode must be one of {RENDER_MODES}, got {render_mode!r}")
-    if rasterize_mode not in ("classic", "antialiased"): raise ValueError(f"rasterize_mode must be 'classic' or 'antialiased', got {rasterize_mode!r}")
     if not isinstance(max_pairs, int) or max_pairs < 1: raise ValueError(f"max_pairs must be a positive int, got {max_pairs!r}")
-    proj = project_gaussians(means, quats, scales, opacities, viewmats, Ks, width, height, eps2d, near_plane, far_plane,
-                             radius_clip, antialiased=rasterize_mode == "antialiased")
-    if sh_degree is not None: colors = view_colors(means, colors, viewmats, sh_degree)     # [C,N,3]
-    D_col = colors.shape[-1]
-    depth_ch = proj["depths"][..., None]
-    if render_mode in ("D", "ED"): feats = depth_ch
-    elif render_mode in ("RGB+D", "RGB+ED"): feats = torch.cat([colors.expand(C, N, D_col), depth_ch], -1)
-    else: feats = colors
-    D = feats.shape[-1]
-    if backgrounds is not None:
-        check_tensor(backgrounds, "backgrounds", ("C", "D"), dtype="float", finite=True, dims={"C": C, "D": D_col})
-        if render_mode in ("D", "ED"): backgrounds = torch.zeros(C, 1, dtype=means.dtype, device=means.device)
-        elif render_mode != "RGB": backgrounds = torch.cat([backgrounds, torch.zeros_like(backgrounds[:, :1])], -1)
-    # pack the visible (camera, Gaussian) pairs, front to back
-    flat = proj["valid"].reshape(-1).nonzero().flatten()
-    flat = flat[torch.argsort(proj["depths"].reshape(-1).detach().index_select(0, flat), stable=True)]
-    cam, gauss = flat // N, flat % N
-    m2 = proj["means2d"].reshape(-1, 2).index_select(0, flat)
-    cn = proj["conics"].reshape(-1, 3).index_select(0, flat)
-    op = proj["opacities"].reshape(-1).index_select(0, flat)
-    col = feats.index_select(0, gauss) if feats.dim() == 2 else feats.reshape(C * N, D).index_select(0, flat)
-    boxes = pixel_boxes(m2.detach(), proj["radii"].reshape(-1, 2).index_select(0, flat), width, height)
-    gid, pix = pixel_pairs(m2.detach(), cn.detach(), op.detach(), boxes, cam, width, height, C, max_pairs)
-    render, alpha = composite_pairs(m2, cn, op, col, gid, pix, width, height, C, backgrounds, max_pairs)
-    if render_mode in ("ED", "RGB+ED"):
-        render = torch.cat([render[..., :-1], render[..., -1:] / alpha.clamp_min(1e-10)], -1)
-    meta = {"backend": "torch", "means2d": proj["means2d"], "conics": proj["conics"], "depths": proj["depths"],
-            "radii": proj["radii"], "opacities": proj["opacities"], "compensations": proj["compensations"],
-            "camera_ids": cam, "gaussian_ids": gauss, "n_pairs": len(gid), "width": width, "height": height}
-    return render, alpha, meta
+    pk = pack_visible(means, quats, scales, opacities, colors, viewmats, Ks, width, height, near_plane, far_plane, radius_clip,
+                      eps2d, sh_degree, backgrounds, render_mode, rasterize_mode)
+    m2, cn, op, C = pk["means2d"], pk["conics"], pk["opacities"], pk["n_images"]
+    gid, pix = pixel_pairs(m2.detach(), cn.detach(), op.detach(), pk["boxes"], pk["camera_ids"], width, height, C, max_pairs)
+    render, alpha = composite_pairs(m2, cn, op, pk["colors"], gid, pix, width, height, C, pk["backgrounds"], max_pairs)
+    return finish_render(render, alpha, len(gid), pk, render_mode, "torch", width, height)
 
 # %% ../nbs/02_splatting.ipynb #21e48495
 def gaussians_from_depth(rgb: torch.Tensor, # [V,3,H,W] colours in [0,1]

@@ -40,7 +40,7 @@ _logger = logging.getLogger("spatialsplat.train")
 # %% auto #0
 __all__ = ['lr_factor', 'param_groups', 'init_coarse_scale', 'make_optimizer', 'set_lr', 'prepare_synthetic', 'build_datasets',
            'StepBatches', 'make_batches', 'distributed_env', 'setup_distributed', 'weights_digest', 'TrainResult',
-           'validate', 'train', 'build_model', 'main']
+           'validate', 'train', 'build_model', 'flush_denormals', 'main']
 
 # %% ../nbs/10_training.ipynb #70e27e58
 def lr_factor(step: int, # optimizer steps taken so far (0 for the first step)
@@ -81,8 +81,9 @@ def init_coarse_scale(model: SpatialSplat, # a freshly built network
         for head in model.gaussian_heads: head.down_head[-1].bias[1:4] = raw   # channels 1..3 are the scales
 
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
-    "AdamW over `param_groups` (the backbone at backbone_lr, everything else at lr)."
-    return torch.optim.AdamW(param_groups(model, cfg), betas=cfg.betas, eps=1e-8)
+    "AdamW over `param_groups` (the backbone at backbone_lr, everything else at lr); PyTorch's fused kernel on CPU and CUDA."
+    fused = all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in model.parameters())
+    return torch.optim.AdamW(param_groups(model, cfg), betas=cfg.betas, eps=1e-8, fused=fused or None)
 
 def set_lr(optimizer: torch.optim.Optimizer, step: int, cfg: TrainConfig) -> float:
     "Set every group's learning rate for `step`; return the factor applied."
@@ -137,7 +138,7 @@ def build_datasets(cfg: TrainConfig, # data settings
     else: source = Path(cfg.data)
     kw = dict(size=cfg.image_size, semantic_teacher=_teacher(cfg.semantic_teacher, cfg, True),
               instance_teacher=_teacher(cfg.instance_teacher, cfg, False), seed=cfg.seed)
-    train_ds = SceneDataset(source, mode="train", frame_gap=cfg.frame_gap, num_targets=cfg.num_targets, **kw)
+    train_ds = SceneDataset(source, mode="train", frame_gap=cfg.frame_gap, num_targets=cfg.num_targets, cache_views=cfg.cache_views, **kw)
     val_ds = None
     if cfg.val_data is not None:
         val_ds = SceneDataset(_scene_source(cfg.val_data), mode="train", frame_gap=cfg.frame_gap, num_targets=cfg.num_targets, **kw)
@@ -348,12 +349,20 @@ def _result(run: _Run, stop_reason: str, final: Path | None, elapsed: float) -> 
         write_json(run.out_dir / "result.json", {k: str(v) if isinstance(v, Path) else v for k, v in summary.items()})
     return result
 
+@contextlib.contextmanager
+def flush_denormals(on: bool):
+    "Treat denormal floats as zero inside the block (CPU; PyTorch's default, off, is restored after)."
+    if on: torch.set_flush_denormal(True)
+    try: yield
+    finally:
+        if on: torch.set_flush_denormal(False)
+
 def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, callback) -> TrainResult:
     "The loop: stop?, learning rate, forward + loss + backward, optimizer step, log, callback, checkpoint / validate."
     run = _start(cfg, rank, world, device)
     stop_reason = "max_steps"
     try:
-        with _StopRequests() as stop:
+        with _StopRequests() as stop, flush_denormals(cfg.flush_denormal and device.type == "cpu"):
             while run.step < cfg.max_steps:
                 halt = _stop_requested(run, stop.flag)
                 if halt: stop_reason = halt; break
@@ -494,16 +503,18 @@ def _forward_backward(run: _Run) -> tuple[dict, bool, SpatialSplatPrediction, di
             pred = run.net(batch["context_images"], batch["context_Ks"], batch["context_features"] if conditioned else None)
             loss, terms, renders = compute_losses(pred, batch, cfg, run.lpips, run.gen)
             finite_loss &= bool(torch.isfinite(loss))
-            # every parameter gets a gradient, zero where the objective does not reach (a term with weight 0 leaves
-            # whole heads out): DDP reduces a bucket only when all its parameters have one, so without this the
+            # under DDP every parameter gets a gradient, zero where the objective does not reach (a term with weight 0
+            # leaves whole heads out): DDP reduces a bucket only when all its parameters have one, so without this the
             # ranks would silently keep different gradients (the 2-process test below catches exactly that)
-            touch = sum(p.reshape(-1)[0] for p in params) * 0.0
+            touch = sum(p.reshape(-1)[0] for p in params) * 0.0 if run.net is not run.model else 0.0
             run.scaler.scale((loss + touch) / cfg.accumulate).backward()
         run.micro += 1
         terms["loss"] = float(loss.detach())
         terms["psnr"] = psnr(renders["rgb"].detach().clamp(0, 1), batch["target_images"]).mean().item()
         terms["kept"] = float((pred.importance.detach() > run.model.config.importance_threshold).float().mean())
         for k, v in terms.items(): sums[k] = sums.get(k, 0.0) + v / cfg.accumulate
+    for p in params:                             # without DDP: the zero gradients `touch` would give (AdamW still decays them)
+        if p.grad is None: p.grad = torch.zeros_like(p)
     return sums, finite_loss, pred, batch
 
 def _optimizer_step(run: _Run, sums: dict, finite_loss: bool) -> tuple[float, bool]: # gradient norm, skipped

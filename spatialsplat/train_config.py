@@ -43,6 +43,7 @@ class TrainConfig:
     teacher_dim: int = 512  # width of the stand-in semantic teacher's features (must equal the model's semantic_dim)
     batch_size: int = 2  # scenes per micro-batch on each process
     num_workers: int = 0  # DataLoader worker processes per training process (0: load in the training process)
+    cache_views: int = 0  # keep this many loaded views (with teacher outputs) in memory per process; 0: read every time
     # ---- the objective (weights multiply the terms; 0 switches a term off)
     rgb_weight: float = 1.0  # MSE between rendered and ground-truth target colours
     lpips_weight: float = 0.05  # LPIPS on target colours (NoPoSplat's 0.05); off with a logged notice when its weights are not on disk
@@ -74,7 +75,8 @@ class TrainConfig:
     seed: int = 0  # seeds the weights, the data order and every random choice
     device: str | None = None  # "cpu", "cuda", "cuda:1", ...; None: core.get_device() (under torchrun: cuda:LOCAL_RANK if available)
     num_threads: int | None = None  # torch CPU threads per process; None: leave torch's default
-    backend: str = "auto"  # rasteriser: "auto", "torch" or "gsplat"
+    flush_denormal: bool = True  # CPU runs: treat denormal floats as zero while training (late in training they slow conv backward ~2x)
+    backend: str = "auto"  # rasteriser: "auto" (gsplat on a GPU, the compiled loops on a CPU), "torch", "numba" or "gsplat"
     resume: str | None = None  # None: a fresh run (out_dir must hold no checkpoint); "auto": continue from out_dir's latest checkpoint if any; or a checkpoint folder
     time_limit_min: float | None = None  # stop (with a checkpoint) after this many minutes of training; None: no limit
     log_every: int = 10  # write a metrics row every this many steps
@@ -142,7 +144,7 @@ class TrainConfig:
         for name in ("synthetic_scenes", "synthetic_frames", "image_size", "frame_gap", "num_targets", "batch_size", "max_steps",
                      "accumulate", "log_every", "checkpoint_every", "keep_checkpoints", "val_samples", "max_nonfinite_steps"):
             positive_int(name)
-        for name in ("num_workers", "warmup_steps", "val_every", "synthetic_seed", "seed"): positive_int(name, 0)
+        for name in ("num_workers", "cache_views", "warmup_steps", "val_every", "synthetic_seed", "seed"): positive_int(name, 0)
         for name in ("rgb_weight", "lpips_weight", "semantic_weight", "contrastive_weight", "importance_budget", "point_weight",
                      "lr", "backbone_lr", "weight_decay", "grad_clip"):
             v = getattr(self, name)
@@ -157,7 +159,7 @@ class TrainConfig:
         if not 0 <= self.contrastive_lambda <= 1: raise ValueError(f"contrastive_lambda must be in [0, 1], got {self.contrastive_lambda}")
         if self.lpips_net not in ("vgg", "alex"): raise ValueError(f"lpips_net must be 'vgg' or 'alex', got {self.lpips_net!r}")
         if self.amp not in (None, "bf16", "fp16"): raise ValueError(f"amp must be None, 'bf16' or 'fp16', got {self.amp!r}")
-        if self.backend not in ("auto", "torch", "gsplat"): raise ValueError(f"backend must be 'auto', 'torch' or 'gsplat', got {self.backend!r}")
+        if self.backend not in ("auto", "torch", "numba", "gsplat"): raise ValueError(f"backend must be 'auto', 'torch', 'numba' or 'gsplat', got {self.backend!r}")
         if self.frame_gap - 1 < self.num_targets:
             raise ValueError(f"frame_gap={self.frame_gap} leaves {self.frame_gap - 1} frames between the contexts; num_targets={self.num_targets} do not fit")
         if self.data == "synthetic" and self.synthetic_frames <= self.frame_gap:
@@ -179,7 +181,7 @@ TRAIN_PRESETS = {
     "cpu_tiny": dict(model="tiny", model_overrides=_CPU_TINY_NET, coarse_init_scale=0.15, data="synthetic",
                      synthetic_root="outputs/data/synthetic64", synthetic_scenes=32, image_size=64, batch_size=2, num_targets=4,
                      teacher_dim=512, lpips_weight=0.0, contrastive_weight=0.5, point_weight=1.0, importance_budget=0.005,
-                     lr=1e-3, backbone_lr=1e-3, warmup_steps=50, max_steps=2000, weight_decay=0.01, num_threads=2, backend="torch",
+                     lr=1e-3, backbone_lr=1e-3, warmup_steps=50, max_steps=2000, weight_decay=0.01, num_threads=2, backend="auto", cache_views=4096,
                      log_every=10, checkpoint_every=250, val_every=250, out_dir="outputs/train/cpu_tiny"),
     # The paper's setting: ScanNet at 256 x 256, the large network from a MASt3R checkpoint, 8 GPUs x 16 scenes = 128 per step,
     # CLIP and SAM outputs precomputed by teachers.precompute_teachers; evaluation is the evaluation chapter's protocol runner.
