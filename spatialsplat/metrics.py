@@ -210,20 +210,13 @@ def _region_labels(instance: torch.Tensor, # [P,F] instance features of the item
                    semantic: torch.Tensor, # [P,D] their semantic features, none of them zero
                    text_embeddings: torch.Tensor, # [K,D]
                    k: int, seed: int, n_init: int, iters: int,
-                   fit: torch.Tensor | None = None, # [P] bool: the items that form the regions and vote (None: all); at least one
                   ) -> torch.Tensor: # [P] int64 class index 0..K-1 (-1: a region whose semantic sum is zero)
-    "k-means regions of the instance features, each labelled by the summed semantic feature of its members; items outside `fit` join the nearest region."
-    x = instance.float()
-    xf = x if fit is None else x[fit]
-    members, centres, _ = kmeans(xf, min(k, len(xf)), iters=iters, n_init=n_init, seed=seed)
-    regions = members
-    if fit is not None:
-        regions = torch.cdist(x.double(), centres.double()).argmin(1)
-        regions[fit] = members                                               # the fitted items keep k-means' own assignment
+    "k-means regions of the instance features, each labelled by the summed semantic feature of its members."
+    regions, centres, _ = kmeans(instance.float(), min(k, len(instance)), iters=iters, n_init=n_init, seed=seed)
     sem = semantic.float()
-    voters = sem if fit is None else sem[fit]
-    total = torch.zeros(len(centres), sem.shape[-1], device=sem.device).index_add_(0, members.to(sem.device), voters)  # sums: the cosine ignores the count
-    return decode_labels(total, text_embeddings.to(total))[regions.to(sem.device)]
+    regions = regions.to(sem.device)
+    total = torch.zeros(len(centres), sem.shape[-1], device=sem.device).index_add_(0, regions, sem)   # sums: the cosine ignores the count
+    return decode_labels(total, text_embeddings.to(total))[regions]
 
 def _check_k(k) -> None:
     if isinstance(k, bool) or not isinstance(k, int) or k < 1: raise ValueError(f"k must be an int >= 1, got {k!r}")
@@ -260,20 +253,17 @@ def guided_gaussian_labels(instance: torch.Tensor, # [N,F] fine Gaussians' insta
                            semantic: torch.Tensor, # [N,D] the coarse feature of each one's cell
                            text_embeddings: torch.Tensor, # [K,D] class-name embeddings
                            k: int = GUIDED_CLUSTERS, # k-means regions
-                           fit: torch.Tensor | None = None, # [N] bool: the Gaussians that form the regions and vote (e.g. importance > tau); None: all
                            seed: int = 0, n_init: int = 2, iters: int = 30,
-                          ) -> torch.Tensor: # [N] int64 class index 0..K-1; -1 for a zero semantic feature, or when no Gaussian is fitted
+                          ) -> torch.Tensor: # [N] int64 class index 0..K-1; -1 where the semantic feature is zero
     "Instance-guided labels of Gaussians: k-means regions of their instance features, each labelled by its members' summed semantic feature."
     check_tensor(instance, "instance", ("N", None), dtype="float")
     check_tensor(semantic, "semantic", (instance.shape[0], None), dtype="float")
     check_tensor(text_embeddings, "text_embeddings", (None, semantic.shape[1]), dtype="float")
     _check_k(k)
-    if fit is not None: check_tensor(fit, "fit", (instance.shape[0],), dtype="bool")
     out = torch.full((instance.shape[0],), -1, dtype=torch.long, device=semantic.device)
     valid = semantic.float().norm(dim=-1) > 0
-    sub = None if fit is None else fit[valid].to(instance.device)
-    if not valid.any() or (sub is not None and not sub.any()): return out
-    out[valid] = _region_labels(instance[valid], semantic[valid], text_embeddings, k, seed, n_init, iters, sub)
+    if not valid.any(): return out
+    out[valid] = _region_labels(instance[valid], semantic[valid], text_embeddings, k, seed, n_init, iters)
     return out
 
 def pixel_labels(instance: torch.Tensor | None, # [...,F] rendered instance features (guided only)
@@ -289,12 +279,11 @@ def gaussian_labels(instance: torch.Tensor | None, # [N,F] instance features (gu
                     semantic: torch.Tensor, # [N,D] each Gaussian's coarse semantic feature
                     text_embeddings: torch.Tensor, # [K,D]
                     decoding: str = "guided", # one of LABEL_DECODINGS
-                    fit: torch.Tensor | None = None, # [N] bool, guided only: see `guided_gaussian_labels`
                    ) -> torch.Tensor: # [N] int64 0..K-1, -1 for none
     "Labels of Gaussians by either decoding, numbered as `decode_labels`."
     if check_decoding(decoding) == "coarse": return decode_labels(semantic, text_embeddings)
     if instance is None: raise ValueError("guided labels need the Gaussians' instance features; decoding='coarse' needs only the semantic ones")
-    return guided_gaussian_labels(instance, semantic, text_embeddings, fit=fit)
+    return guided_gaussian_labels(instance, semantic, text_embeddings)
 
 # %% ../nbs/10a_metrics.ipynb #a89e90ce
 def view_image_metrics(rgb: torch.Tensor, # [T,3,H,W] renders in [0,1]
