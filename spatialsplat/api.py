@@ -14,7 +14,8 @@ import torch
 
 from .geometry import check_intrinsics, check_viewmats
 from .splatting import Gaussians
-from .fields import decode_labels, pca_rgb
+from .fields import pca_rgb
+from .metrics import check_decoding, gaussian_labels
 from .photos import load_views
 from .ply import save_ply
 from .splatfiles import base_rgb, save_splat, save_spz
@@ -63,15 +64,19 @@ COLOR_BY = ("rgb", "instance", "semantic", "importance")  # what bake_colors can
 def bake_colors(gaussians: Gaussians, # with `instance`, `semantic` or `importance` as the choice needs
                 color_by: str = "rgb", # one of COLOR_BY; "rgb" returns the Gaussians unchanged
                 text_embeddings: torch.Tensor | None = None, # [K,D] class embeddings, for "semantic"
+                decoding: str = "guided", # how "semantic" labels are decoded: one of metrics.LABEL_DECODINGS
                ) -> Gaussians: # colours [N,3] RGB (or unchanged for "rgb")
     "The Gaussians with one field baked into plain RGB colours, so that viewers that show colour only show that field."
     if color_by not in COLOR_BY: raise ValueError(f"color_by must be one of {', '.join(COLOR_BY)}; got {color_by!r}")
+    check_decoding(decoding)
     if color_by == "rgb": return gaussians
     if getattr(gaussians, color_by) is None: raise ValueError(f"color_by={color_by!r} needs Gaussians with a `{color_by}` field")
     if color_by == "instance": col = pca_rgb(gaussians.instance.float())[0] if len(gaussians) > 3 else torch.full((len(gaussians), 3), 0.5)
     elif color_by == "semantic":
         if text_embeddings is None: raise ValueError("color_by='semantic' needs the class table's text_embeddings")
-        col = label_colors(decode_labels(gaussians.semantic.float(), text_embeddings.float()), len(text_embeddings))
+        if decoding == "guided" and gaussians.instance is None: raise ValueError("guided labels need Gaussians with an `instance` field; use decoding='coarse'")
+        col = label_colors(gaussian_labels(None if gaussians.instance is None else gaussians.instance.float(), gaussians.semantic.float(),
+                                           text_embeddings.float(), decoding), len(text_embeddings))
     else: col = _colormap(gaussians.importance, "magma", 0, 1)
     return replace(gaussians, colors=col.to(gaussians.dtype).to(gaussians.device))
 
@@ -84,6 +89,9 @@ class Reconstruction:
     checkpoint: Path | None = None # the weights used
     timing_s: dict | None = None # load_model, predict (seconds)
     threshold: float | None = None # importance threshold tau; None: the model's
+    decoding: str = "guided" # how labels are decoded (metrics.LABEL_DECODINGS): regions of the instance field, or each Gaussian's coarse cell
+
+    def __post_init__(self): check_decoding(self.decoding)
 
     @property
     def tau(self) -> float: return self.explorer.tau if self.threshold is None else self.threshold
@@ -93,11 +101,17 @@ class Reconstruction:
     def gaussians(self) -> Gaussians: # [N] the kept fine Gaussians with instance, semantic and importance
         return semantic_gaussians(self.explorer, self.tau)
     @property
-    def labels(self) -> torch.Tensor: # [N] int64 index into class_names per kept Gaussian
-        return decode_labels(self.gaussians.semantic, self.explorer.text_embeddings)
+    def labels(self) -> torch.Tensor: # [N] int64 index into class_names per kept Gaussian (-1: none), decoded as `decoding` says
+        return self.labels_by(self.decoding)
 
-    def label_counts(self) -> dict: # class name -> number of kept Gaussians with that label
-        n = torch.bincount(self.labels.clamp_min(0), minlength=len(self.class_names))
+    def labels_by(self, decoding: str) -> torch.Tensor: # [N] the kept Gaussians' labels by one of metrics.LABEL_DECODINGS
+        g = self.gaussians
+        return gaussian_labels(g.instance, g.semantic, self.explorer.text_embeddings, decoding)
+
+    def label_counts(self, decoding: str | None = None, # one of metrics.LABEL_DECODINGS; None: the scene's `decoding`
+                    ) -> dict: # class name -> number of kept Gaussians with that label
+        labels = self.labels_by(self.decoding if decoding is None else decoding)
+        n = torch.bincount(labels[labels >= 0], minlength=len(self.class_names))
         return {c: int(k) for c, k in zip(self.class_names, n)}
 
     def camera(self, azimuth: float = 0.0, elevation: float = 0.0, zoom: float = 1.0, # an orbit around view 1's axis (degrees)
@@ -114,7 +128,7 @@ class Reconstruction:
         "One picture of a field from a camera."
         cam = self.camera() if camera is None else camera
         if not isinstance(cam, Camera): raise TypeError(f"camera must be a Camera (see Reconstruction.camera), got {type(cam).__name__}")
-        return view(self.explorer, ExplorerState(field=field, threshold=self.tau, query=query), camera=cam.as_batch())
+        return view(self.explorer, ExplorerState(field=field, threshold=self.tau, query=query, decoding=self.decoding), camera=cam.as_batch())
 
     def query(self, text: str, # a class name, or free text when the scene has a CLIP text encoder
              ) -> torch.Tensor: # [N] relevance of each kept Gaussian, in (0, 1)
@@ -130,7 +144,7 @@ class Reconstruction:
         path = Path(path)
         writers = {".ply": save_ply, ".splat": save_splat, ".spz": save_spz}
         if path.suffix.lower() not in writers: raise ValueError(f"save writes .ply, .splat or .spz files, got {path.name!r}")
-        return writers[path.suffix.lower()](bake_colors(self.gaussians, color_by, self.explorer.text_embeddings), path)
+        return writers[path.suffix.lower()](bake_colors(self.gaussians, color_by, self.explorer.text_embeddings, self.decoding), path)
 
     def __repr__(self):
         return (f"Reconstruction({len(self.inputs['images'])} views of {self.explorer.height}x{self.explorer.width}, "
@@ -165,8 +179,10 @@ def reconstruct(images: list, # 2..8 photo paths; the scene is expressed in the 
                 intrinsics=None, # None (the authors' default camera), [3,3] for every photo, [V,3,3], or a list with None for unknown
                 device: str | None = None, # default: core.get_device()
                 clip: str | os.PathLike | None = None, # a CLIP checkpoint (file or folder) for the class table and free-text queries
+                decoding: str = "guided", # how labels are decoded: one of metrics.LABEL_DECODINGS
                ) -> Reconstruction:
     "Reconstruct photos with a trained checkpoint: `scene = reconstruct([...]); scene.save('scene.ply')`."
+    check_decoding(decoding)                                                     # a bad value fails before any work
     t0 = time.perf_counter()
     path = demo_checkpoint() if checkpoint is None else Path(checkpoint)
     model = load_model(path, device)
@@ -178,7 +194,7 @@ def reconstruct(images: list, # 2..8 photo paths; the scene is expressed in the 
     encoder = class_table(model.config.semantic_dim, clip, device=device)[2]
     t0 = time.perf_counter()
     scene, _ = reconstruct_tensors(model, inputs["images"], inputs["Ks"], text_encoder=encoder)
-    return Reconstruction(scene, inputs, path, {"load_model": t_load, "predict": time.perf_counter() - t0})
+    return Reconstruction(scene, inputs, path, {"load_model": t_load, "predict": time.perf_counter() - t0}, decoding=decoding)
 
 # %% ../nbs/12b_api.ipynb #23a2bd08
 def query_gaussians(gaussians: Gaussians, # with `semantic` [N,D] (e.g. load_ply of a scene.ply we wrote)

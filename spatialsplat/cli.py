@@ -29,6 +29,7 @@ from .splatting import Gaussians
 from .ply import save_ply
 from .widgets import ExplorerScene, ExplorerState, demo_checkpoint, load_model, points_figure, reconstruct, view
 from .api import COLOR_BY, Reconstruction, bake_colors, check_query, highlight, query_gaussians, semantic_gaussians
+from .metrics import LABEL_DECODINGS, check_decoding, gaussian_labels
 from .splatfiles import base_rgb, save_splat, save_spz
 from .geometry import input_intrinsics
 from .ply import load_ply
@@ -106,6 +107,12 @@ def overview(images: torch.Tensor, # [V,3,H,W] the input views
     pad = lambda a: np.pad(a, ((0, 0), (0, W - a.shape[1]), (0, 0)))
     return np.concatenate([pad(top), np.zeros((4, W, 3), np.uint8), pad(frame)], axis=0)
 
+def _label_counts(g: Gaussians, scene: ExplorerScene, decoding: str) -> dict:
+    "Class name -> number of the kept Gaussians `g` with that label."
+    labels = gaussian_labels(g.instance, g.semantic, scene.text_embeddings, decoding)
+    n = torch.bincount(labels[labels >= 0], minlength=len(scene.class_names))
+    return {c: int(k) for c, k in zip(scene.class_names, n)}
+
 def write_outputs(scene: ExplorerScene, # what to write
                   out_dir: str | os.PathLike, # the folder (created)
                   frames: int = 24, # frames of the novel-view trajectory
@@ -114,11 +121,13 @@ def write_outputs(scene: ExplorerScene, # what to write
                   summary: dict | None = None, # extra entries for summary.json (timing, metrics, inputs, ...)
                   progress: bool = False, # a tqdm bar over the trajectory
                   color_by: str = "rgb", # the field baked into scene.splat / scene.spz colours (api.COLOR_BY)
+                  decoding: str = "guided", # how semantic labels are decoded everywhere they are drawn (metrics.LABEL_DECODINGS)
                  ) -> dict: # the summary written to summary.json
     "PLY of the pruned semantic Gaussians, .splat and .spz for web viewers, input and trajectory PNGs, a GIF, a standalone 3D HTML page and summary.json."
     tau = scene.tau if threshold is None else threshold
     states = trajectory_states(frames, threshold=tau, scale=scale)     # bad arguments fail before any file is touched
     if color_by not in COLOR_BY: raise ValueError(f"--color-by must be one of {', '.join(COLOR_BY)}; got {color_by!r}")
+    check_decoding(decoding, "--labels")
     out = Path(out_dir)
     (out / "frames").mkdir(parents=True, exist_ok=True)
     for old in (out / "frames").glob("frame_*.png"): old.unlink()      # a shorter trajectory must not leave older frames behind
@@ -126,7 +135,7 @@ def write_outputs(scene: ExplorerScene, # what to write
     t0 = time.perf_counter()
     g = semantic_gaussians(scene, tau)
     save_ply(g, out / "scene.ply")
-    gv = bake_colors(g, color_by, scene.text_embeddings)                 # viewers show colour only: bake the chosen field into it
+    gv = bake_colors(g, color_by, scene.text_embeddings, decoding)       # viewers show colour only: bake the chosen field into it
     save_splat(gv, out / "scene.splat"); save_spz(gv, out / "scene.spz")
     t["ply_s"] = time.perf_counter() - t0
     files = {"ply": "scene.ply", "splat": f"scene.splat (colour: {color_by})", "spz": f"scene.spz (colour: {color_by})"}
@@ -135,7 +144,7 @@ def write_outputs(scene: ExplorerScene, # what to write
         files["inputs"] = "inputs.png"
     t0, pics = time.perf_counter(), []
     for k, st in enumerate(_progress(states, "rendering", progress)):
-        pics.append(panel({f: view(scene, replace(st, field=f)) for f in TRAJECTORY_FIELDS}))
+        pics.append(panel({f: view(scene, replace(st, field=f, decoding=decoding)) for f in TRAJECTORY_FIELDS}))
         save_image(pics[-1], out / "frames" / f"frame_{k:03d}.png")
     write_gif(pics, out / "trajectory.gif")
     t["trajectory_s"] = time.perf_counter() - t0
@@ -144,19 +153,19 @@ def write_outputs(scene: ExplorerScene, # what to write
         save_image(overview(scene.images, pics[len(pics) // 8], scale), out / "overview.png")
         files["overview"] = "overview.png"
     t0 = time.perf_counter()
-    fig = points_figure(scene, ExplorerState(field="semantic labels", threshold=tau), max_points=20000, height=640)
+    fig = points_figure(scene, ExplorerState(field="semantic labels", threshold=tau, decoding=decoding), max_points=20000, height=640)
     with atomic_path(out / "scene.html") as tmp: fig.write_html(str(tmp), include_plotlyjs=True, full_html=True)
     t["html_s"] = time.perf_counter() - t0
     files["html"] = "scene.html"
     from spatialsplat.viewer import write_viewer                      # the splat viewer page (chapter 12a)
     t0 = time.perf_counter()
-    viewer = write_viewer(out / "viewer.html", scene, title=f"spatialsplat: {out.name or 'scene'}")
+    viewer = write_viewer(out / "viewer.html", scene, title=f"spatialsplat: {out.name or 'scene'}", decoding=decoding)
     t["viewer_s"] = time.perf_counter() - t0
     files["viewer"] = "viewer.html"
     res = {"gaussians": {"fine_predicted": len(scene.fine), "fine_kept": len(g), "kept_fraction": len(g) / max(1, len(scene.fine)),
                          "coarse_semantic": len(scene.coarse), "threshold": tau},
            "viewer_bytes": viewer["bytes"], "image_size": [scene.height, scene.width], "trajectory": {"frames": frames, "fields": list(TRAJECTORY_FIELDS), "scale": scale},
-           "files": files, **(summary or {})}
+           "labels": {"decoding": decoding, "kept_per_class": _label_counts(g, scene, decoding)}, "files": files, **(summary or {})}
     res["timing_s"] = {**res.get("timing_s", {}), **t}
     write_json(out / "summary.json", res)
     return res
@@ -176,9 +185,11 @@ def run_demo(out_dir: str | os.PathLike = "outputs/demo", # where the files go
              device: str | None = None, # default: core.get_device()
              progress: bool = False, # progress bars
              color_by: str = "rgb", # the field baked into scene.splat / scene.spz (api.COLOR_BY)
+             decoding: str = "guided", # how semantic labels are decoded (metrics.LABEL_DECODINGS)
             ) -> dict: # the summary written to out_dir/summary.json
     "The demo: the committed checkpoint reconstructs a held-out synthetic room and writes every output of `write_outputs`, with metrics."
     from spatialsplat.evaluate import evaluate
+    check_decoding(decoding, "--labels")
     path, model, t_load = _load_for_run(checkpoint, device, frames)
     ds = SceneDataset(sample_data_root(), size=tuple(model.config.image_size), mode="test")
     if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item < len(ds):
@@ -192,13 +203,13 @@ def run_demo(out_dir: str | os.PathLike = "outputs/demo", # where the files go
     rep = evaluate(model, [sample], None, figures=False, lpips=None)
     t_eval = time.perf_counter() - t0
     o = rep.overall
-    metrics = {k: o[k] for k in ("psnr", "ssim", "miou", "accuracy", "ari", "kept_fraction") if k in o}
+    metrics = {k: o[k] for k in ("psnr", "ssim", "miou", "accuracy", "miou_guided", "accuracy_guided", "ari", "kept_fraction") if k in o}
     info = {"checkpoint": str(path), "input": {"data": str(sample_data_root()), "scene": sample.get("scene"), "item": item,
                                                 "context_frames": sample.get("context_frames"), "target_frames": sample.get("target_frames")},
             "metrics_vs_ground_truth": {**metrics, "target_views": o.get("views"), "protocol": "chapter 11 (LSM): weiszfeld scale, no pose refinement"},
             "timing_s": {"load_model": t_load, "predict": t_pred, "evaluate": t_eval}, "device": str(next(model.parameters()).device),
             "machine": machine_info()}
-    return write_outputs(scene, out_dir, frames=frames, summary=info, progress=progress, color_by=color_by)
+    return write_outputs(scene, out_dir, frames=frames, summary=info, progress=progress, color_by=color_by, decoding=decoding)
 
 # %% ../nbs/13_cli.ipynb #d685de98
 INTRINSICS_FORM = ("--intrinsics must be 'fx,fy,cx,cy' (every photo) or a JSON file holding one 3x3 matrix (every photo), "
@@ -239,16 +250,18 @@ def run_infer(images: list, # 2..8 photos; the scene is expressed in the first o
               progress: bool = False,
               clip: str | os.PathLike | None = None, # a CLIP checkpoint for the class table and free-text queries
               color_by: str = "rgb", # the field baked into scene.splat / scene.spz (api.COLOR_BY)
+              decoding: str = "guided", # how semantic labels are decoded (metrics.LABEL_DECODINGS)
              ) -> dict: # the summary written to out_dir/summary.json
     "Reconstruct your own photos with the scene API (`api.reconstruct`) and write every output of `write_outputs`."
     trajectory_states(frames)                                    # a bad frame count fails before any work
     if color_by not in COLOR_BY: raise ValueError(f"--color-by must be one of {', '.join(COLOR_BY)}; got {color_by!r}")
-    rec = reconstruct_photos(images, checkpoint, intrinsics, device, clip=clip)
+    check_decoding(decoding, "--labels")
+    rec = reconstruct_photos(images, checkpoint, intrinsics, device, clip=clip, decoding=decoding)
     v = rec.inputs
     info = {"checkpoint": str(rec.checkpoint), "input": {"images": [str(p) for p in images], "original_sizes": [list(s) for s in v["original_sizes"]],
                                                          "intrinsics_known": [bool(k) for k in v["Ks_known"]], "Ks_model": v["Ks"].tolist()},
             "timing_s": rec.timing_s, "device": str(get_device(device))}
-    return write_outputs(rec.explorer, out_dir, frames=frames, summary=info, progress=progress, color_by=color_by)
+    return write_outputs(rec.explorer, out_dir, frames=frames, summary=info, progress=progress, color_by=color_by, decoding=decoding)
 
 # %% ../nbs/13_cli.ipynb #6f556bf4
 class _Parser(argparse.ArgumentParser):
@@ -320,13 +333,14 @@ def run_query(source: str | os.PathLike, # an output folder of infer/demo, or it
 # %% ../nbs/13_cli.ipynb #25942d5a
 def _wrote(out: str, s: dict) -> None:
     print(f"wrote {out}/: scene.ply ({s['gaussians']['fine_kept']:,} of {s['gaussians']['fine_predicted']:,} Gaussians kept), scene.splat, scene.spz, "
-          f"inputs.png, overview.png, frames/ ({s['trajectory']['frames']} PNGs), trajectory.gif, scene.html, viewer.html, summary.json")
+          f"inputs.png, overview.png, frames/ ({s['trajectory']['frames']} PNGs), trajectory.gif, scene.html, viewer.html, summary.json; "
+          f"labels: {s['labels']['decoding']}")
 
 def _cmd_demo(a) -> int:
-    s = run_demo(a.out, a.checkpoint, a.item, a.frames, a.device, progress=not a.quiet, color_by=a.color_by)
+    s = run_demo(a.out, a.checkpoint, a.item, a.frames, a.device, progress=not a.quiet, color_by=a.color_by, decoding=a.labels)
     _wrote(a.out, s)
     m = s["metrics_vs_ground_truth"]
-    print(f"against ground truth: PSNR {m['psnr']:.2f} dB, mIoU {m['miou']:.3f}, ARI {m['ari']:.3f}; "
+    print(f"against ground truth: PSNR {m['psnr']:.2f} dB, mIoU {m['miou']:.3f} (coarse, per pixel) and {m['miou_guided']:.3f} (guided), ARI {m['ari']:.3f}; "
           f"predict {s['timing_s']['predict']:.2f} s on {s['device']}")
     return 0
 
@@ -340,7 +354,7 @@ def _cmd_infer(a) -> int:
     if not 2 <= len(a.images) <= MAX_VIEWS: raise ValueError(f"infer takes 2 to {MAX_VIEWS} photos, got {len(a.images)}")
     Ks = parse_intrinsics(a.intrinsics, tuple(Path(p).name for p in a.images))
     if a.query is not None: check_query(a.query, a.clip)                       # a bad query fails before the reconstruction
-    s = run_infer(a.images, Ks, a.out, a.checkpoint, a.frames, a.device, progress=not a.quiet, clip=a.clip, color_by=a.color_by)
+    s = run_infer(a.images, Ks, a.out, a.checkpoint, a.frames, a.device, progress=not a.quiet, clip=a.clip, color_by=a.color_by, decoding=a.labels)
     _wrote(a.out, s)
     if a.query is not None:
         q = run_query(a.out, a.query, None, a.clip, a.frames, 0.5, a.device)
@@ -412,6 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--item", type=int, default=0, help="test item of data_samples/synthetic")
     s.add_argument("--frames", type=_positive_int, default=24, help="frames of the novel-view trajectory")
     s.add_argument("--color-by", default="rgb", choices=COLOR_BY, help="the field baked into scene.splat / scene.spz colours (viewers show colour only)")
+    s.add_argument("--labels", default="guided", choices=LABEL_DECODINGS, help="how semantic labels are decoded in every output: guided (regions of "
+                   "the fine instance field, each labelled by its coarse semantic features) or coarse (the coarse field alone, the paper's protocol)")
     s = cmd("infer", "reconstruct your own 2 to 8 photos; write PLY, PNGs, GIF, HTML, summary.json", _cmd_infer)
     s.add_argument("images", nargs="+", metavar="IMAGE", help=f"2 to {MAX_VIEWS} photos; the first is the reference (the scene is expressed in its camera frame)")
     s.add_argument("--intrinsics", default=None, help="'fx,fy,cx,cy' in pixels of the photos (every photo), or a JSON file holding one 3x3 matrix "
@@ -420,6 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--checkpoint", default=None, help="a .safetensors file from save_pretrained; default: data_samples/checkpoints/")
     s.add_argument("--out", default="outputs/infer", help="output folder")
     s.add_argument("--color-by", default="rgb", choices=COLOR_BY, help="the field baked into scene.splat / scene.spz colours (viewers show colour only)")
+    s.add_argument("--labels", default="guided", choices=LABEL_DECODINGS, help="how semantic labels are decoded in every output: guided (regions of "
+                   "the fine instance field, each labelled by its coarse semantic features) or coarse (the coarse field alone, the paper's protocol)")
     s.add_argument("--clip", default=None, help="a CLIP checkpoint (file or folder) for the class table and free-text queries; default: the stand-in class table")
     s.add_argument("--query", default=None, help="also ask the scene a text query (see spatialsplat query); a class name without --clip")
     s.add_argument("--frames", type=_positive_int, default=24, help="frames of the novel-view trajectory")

@@ -15,9 +15,10 @@ from .fields import decode_labels
 from .perceptual import LPIPS, load_lpips, psnr_from_mse, ssim
 
 # %% auto #0
-__all__ = ['SSIM_CONVENTIONS', 'GUIDED_CLUSTERS', 'default_lpips', 'confusion_matrix', 'iou_per_class', 'mean_iou',
-           'pixel_accuracy', 'labels_from_features', 'contingency_table', 'adjusted_rand_index', 'kmeans',
-           'instance_clustering', 'guided_labels', 'view_image_metrics', 'view_labels']
+__all__ = ['SSIM_CONVENTIONS', 'GUIDED_CLUSTERS', 'LABEL_DECODINGS', 'default_lpips', 'confusion_matrix', 'iou_per_class',
+           'mean_iou', 'pixel_accuracy', 'labels_from_features', 'contingency_table', 'adjusted_rand_index', 'kmeans',
+           'instance_clustering', 'guided_labels', 'check_decoding', 'guided_gaussian_labels', 'pixel_labels',
+           'gaussian_labels', 'view_image_metrics', 'view_labels']
 
 # %% ../nbs/10a_metrics.ipynb #01afc3d8
 SSIM_CONVENTIONS = {  # column -> `ssim` keyword arguments
@@ -205,6 +206,21 @@ def instance_clustering(features: torch.Tensor, # [...,F] rendered instance feat
 # %% ../nbs/10a_metrics.ipynb #ead38505
 GUIDED_CLUSTERS = 16  # regions per view for instance-guided decoding (more than the objects in a view: over-segmenting is harmless)
 
+def _region_labels(instance: torch.Tensor, # [P,F] instance features of the items to label
+                   semantic: torch.Tensor, # [P,D] their semantic features, none of them zero
+                   text_embeddings: torch.Tensor, # [K,D]
+                   k: int, seed: int, n_init: int, iters: int,
+                  ) -> torch.Tensor: # [P] int64 class index 0..K-1 (-1: a region whose semantic sum is zero)
+    "k-means regions of the instance features, each labelled by the summed semantic feature of its members."
+    regions, centres, _ = kmeans(instance.float(), min(k, len(instance)), iters=iters, n_init=n_init, seed=seed)
+    sem = semantic.float()
+    regions = regions.to(sem.device)
+    total = torch.zeros(len(centres), sem.shape[-1], device=sem.device).index_add_(0, regions, sem)   # sums: the cosine ignores the count
+    return decode_labels(total, text_embeddings.to(total))[regions]
+
+def _check_k(k) -> None:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1: raise ValueError(f"k must be an int >= 1, got {k!r}")
+
 def guided_labels(instance_features: torch.Tensor, # [...,F] rendered fine instance features (channels last)
                   semantic_features: torch.Tensor, # [...,D] rendered coarse semantic features, same leading shape
                   text_embeddings: torch.Tensor, # [K,D] class-name embeddings
@@ -214,17 +230,60 @@ def guided_labels(instance_features: torch.Tensor, # [...,F] rendered fine insta
     "Instance-guided labels: k-means regions of the instance field, each labelled by its mean semantic feature."
     check_tensor(instance_features, "instance_features", (..., None), dtype="float")
     check_tensor(semantic_features, "semantic_features", (*instance_features.shape[:-1], None), dtype="float")
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1: raise ValueError(f"k must be an int >= 1, got {k!r}")
+    _check_k(k)
     sem = semantic_features.float()
     out = torch.zeros(sem.shape[:-1], dtype=torch.long, device=sem.device)
     valid = sem.norm(dim=-1) > 0                                              # where the coarse field rendered anything
     if not valid.any(): return out
-    regions, _, _ = kmeans(instance_features[valid].float(), min(k, int(valid.sum())), iters=iters, n_init=n_init, seed=seed)
-    regions = regions.to(sem.device)
-    n = int(regions.max()) + 1
-    mean = torch.zeros(n, sem.shape[-1], device=sem.device).index_add_(0, regions, sem[valid])   # sums: the cosine ignores the count
-    out[valid] = labels_from_features(mean, text_embeddings)[regions]
+    out[valid] = _region_labels(instance_features[valid], sem[valid], text_embeddings, k, seed, n_init, iters) + 1
     return out
+
+# %% ../nbs/10a_metrics.ipynb #b3e3a8c3
+LABEL_DECODINGS = ("guided", "coarse")  # how labels are read from the two fields; the first is the default wherever labels are shown
+
+def check_decoding(decoding: str, # one of LABEL_DECODINGS
+                   what: str = "decoding", # the argument's name for the error message
+                  ) -> str:
+    "The decoding, or a one-line error that names the allowed values."
+    if not isinstance(decoding, str) or decoding not in LABEL_DECODINGS:
+        raise ValueError(f"{what} must be one of {', '.join(LABEL_DECODINGS)}; got {decoding!r}")
+    return decoding
+
+def guided_gaussian_labels(instance: torch.Tensor, # [N,F] fine Gaussians' instance features
+                           semantic: torch.Tensor, # [N,D] the coarse feature of each one's cell
+                           text_embeddings: torch.Tensor, # [K,D] class-name embeddings
+                           k: int = GUIDED_CLUSTERS, # k-means regions
+                           seed: int = 0, n_init: int = 2, iters: int = 30,
+                          ) -> torch.Tensor: # [N] int64 class index 0..K-1; -1 where the semantic feature is zero
+    "Instance-guided labels of Gaussians: k-means regions of their instance features, each labelled by its members' summed semantic feature."
+    check_tensor(instance, "instance", ("N", None), dtype="float")
+    check_tensor(semantic, "semantic", (instance.shape[0], None), dtype="float")
+    check_tensor(text_embeddings, "text_embeddings", (None, semantic.shape[1]), dtype="float")
+    _check_k(k)
+    out = torch.full((instance.shape[0],), -1, dtype=torch.long, device=semantic.device)
+    valid = semantic.float().norm(dim=-1) > 0
+    if not valid.any(): return out
+    out[valid] = _region_labels(instance[valid], semantic[valid], text_embeddings, k, seed, n_init, iters)
+    return out
+
+def pixel_labels(instance: torch.Tensor | None, # [...,F] rendered instance features (guided only)
+                 semantic: torch.Tensor, # [...,D] rendered semantic features
+                 text_embeddings: torch.Tensor, # [K,D]
+                 decoding: str = "guided", # one of LABEL_DECODINGS
+                ) -> torch.Tensor: # [...] int64 0..K-1, -1 where nothing is rendered
+    "Labels of rendered pixels by either decoding, numbered as `decode_labels`."
+    if check_decoding(decoding) == "coarse": return decode_labels(semantic, text_embeddings)
+    return guided_labels(instance, semantic, text_embeddings) - 1
+
+def gaussian_labels(instance: torch.Tensor | None, # [N,F] instance features (guided only)
+                    semantic: torch.Tensor, # [N,D] each Gaussian's coarse semantic feature
+                    text_embeddings: torch.Tensor, # [K,D]
+                    decoding: str = "guided", # one of LABEL_DECODINGS
+                   ) -> torch.Tensor: # [N] int64 0..K-1, -1 for none
+    "Labels of Gaussians by either decoding, numbered as `decode_labels`."
+    if check_decoding(decoding) == "coarse": return decode_labels(semantic, text_embeddings)
+    if instance is None: raise ValueError("guided labels need the Gaussians' instance features; decoding='coarse' needs only the semantic ones")
+    return guided_gaussian_labels(instance, semantic, text_embeddings)
 
 # %% ../nbs/10a_metrics.ipynb #a89e90ce
 def view_image_metrics(rgb: torch.Tensor, # [T,3,H,W] renders in [0,1]

@@ -20,13 +20,13 @@ import torch
 from .core import atomic_path, check_tensor
 from .geometry import check_intrinsics, check_viewmats, invert_rigid, umeyama
 from .splatting import Gaussians, rgb_to_sh
-from .fields import decode_labels
+from .metrics import check_decoding, gaussian_labels
 from .widgets import ExplorerScene, label_colors, query_embedding, relevance
 
 # %% auto #0
 __all__ = ['VIEWER_FORMAT', 'VIEWER_VERSION', 'ASSETS', 'DTYPES', 'encode_arrays', 'decode_arrays', 'palette_encode',
-           'pose_from_pixels', 'scene_cameras', 'viewer_payload', 'scene_queries', 'scene_payload', 'viewer_asset',
-           'viewer_html', 'write_viewer', 'read_viewer', 'viewer_frame']
+           'pose_from_pixels', 'scene_cameras', 'viewer_payload', 'scene_queries', 'scene_labels', 'scene_payload',
+           'viewer_asset', 'viewer_html', 'write_viewer', 'read_viewer', 'viewer_frame']
 
 # %% ../nbs/12a_viewer.ipynb #7074ab83
 VIEWER_FORMAT, VIEWER_VERSION = "spatialsplat-viewer", 1
@@ -195,6 +195,7 @@ def viewer_payload(gaussians: Gaussians, # the splats to draw
                    pivot: torch.Tensor | None = None, # [3] orbit centre; default: on camera 1's axis at the median depth of the kept Gaussians
                    title: str = "spatialsplat viewer",
                    eps2d: float = 0.3, near_plane: float = 0.01, far_plane: float = 1e10, # as render.rasterize
+                   label_decoding: str | None = None, # how `labels` were decoded (metrics.LABEL_DECODINGS), recorded in the metadata
                   ) -> tuple[dict, dict]: # (meta, arrays) for `viewer_html`
     "Everything the page needs, as a JSON-able header and numpy arrays."
     if not isinstance(gaussians, Gaussians): raise TypeError(f"gaussians must be a Gaussians, got {type(gaussians).__name__}")
@@ -202,6 +203,7 @@ def viewer_payload(gaussians: Gaussians, # the splats to draw
     if not (isinstance(tau, (int, float)) and 0 <= tau < 1): raise ValueError(f"tau must be in [0, 1), got {tau!r}")
     if not (isinstance(relevance_threshold, (int, float)) and 0 <= relevance_threshold < 1):
         raise ValueError(f"relevance_threshold must be in [0, 1), got {relevance_threshold!r}")
+    if label_decoding is not None: check_decoding(label_decoding, "label_decoding")
     arrays, meta = _geometry_arrays(gaussians)
     more, fmeta = _field_arrays(len(gaussians), instance_rgb, labels, class_names, class_colors, importance, relevance)
     arrays.update(more); meta.update(fmeta)
@@ -214,7 +216,8 @@ def viewer_payload(gaussians: Gaussians, # the splats to draw
         pivot = invert_rigid(viewmats[0].double())[:3] @ torch.tensor([0.0, 0.0, d, 1.0], dtype=torch.float64)
     check_tensor(pivot, "pivot", (3,), dtype="float", finite=True)
     meta.update(title=str(title), cameras=cams, tau=float(tau), relevance_threshold=float(relevance_threshold),
-                pivot=pivot.double().tolist(), eps2d=float(eps2d), near_plane=float(near_plane), far_plane=float(far_plane))
+                pivot=pivot.double().tolist(), eps2d=float(eps2d), near_plane=float(near_plane), far_plane=float(far_plane),
+                label_decoding=label_decoding if labels is not None else None)
     return meta, arrays
 
 # %% ../nbs/12a_viewer.ipynb #d72418de
@@ -229,18 +232,30 @@ def scene_queries(scene: ExplorerScene, # a reconstructed scene
         out[_query_name(q)] = relevance(scene.coarse.semantic, e, scene.text_embeddings)[scene.coarse_index]
     return out
 
+def scene_labels(scene: ExplorerScene, # a reconstructed scene
+                 decoding: str = "guided", # one of metrics.LABEL_DECODINGS
+                ) -> torch.Tensor: # [N] class index of every fine Gaussian, -1 = none
+    "Every fine Gaussian's label; guided: the kept ones as the explorer labels them (regions among the kept), the pruned ones by regions among all."
+    g, kept = scene.fine, scene.fine.importance > scene.tau
+    sem = scene.coarse.semantic[scene.coarse_index]
+    labels = gaussian_labels(g.instance, sem, scene.text_embeddings, decoding)
+    if decoding == "guided" and kept.any(): labels[kept] = gaussian_labels(g.instance[kept], sem[kept], scene.text_embeddings, decoding)
+    return labels
+
 def scene_payload(scene: ExplorerScene, # from widgets.reconstruct
                   queries: list | None = None, # see `scene_queries`
                   title: str = "spatialsplat viewer",
                   relevance_threshold: float = 0.5,
+                  decoding: str = "guided", # how the labels are decoded: one of metrics.LABEL_DECODINGS
                  ) -> tuple[dict, dict]: # (meta, arrays)
     "A reconstructed scene's payload: every fine Gaussian, its instance PCA colour, semantic label, importance and query relevance."
     g = scene.fine
+    labels = scene_labels(scene, decoding)                          # a bad decoding fails first
     viewmats, Ks = scene_cameras(scene)
-    labels = decode_labels(scene.coarse.semantic, scene.text_embeddings)[scene.coarse_index]
     return viewer_payload(g, viewmats, Ks, scene.width, scene.height, instance_rgb=scene.instance_pca(g.instance), labels=labels,
                           class_names=scene.class_names, importance=g.importance, tau=scene.tau, relevance=scene_queries(scene, queries),
-                          relevance_threshold=relevance_threshold, pivot=torch.tensor([0.0, 0.0, scene.pivot_depth]), title=title)
+                          relevance_threshold=relevance_threshold, pivot=torch.tensor([0.0, 0.0, scene.pivot_depth]), title=title,
+                          label_decoding=decoding)
 
 # %% ../nbs/12a_viewer.ipynb #9c78cb9a
 def viewer_asset(name: str, # one of ASSETS
@@ -269,6 +284,7 @@ def write_viewer(path: str | os.PathLike, # the .html file to write
                  cameras: tuple | None = None, # for Gaussians: (viewmats [C,4,4], Ks [C,3,3], width, height)
                  queries: list | None = None, # for a scene: the query names to embed (default: its class names)
                  title: str | None = None, # the page title
+                 decoding: str | None = None, # a scene's label decoding (metrics.LABEL_DECODINGS; None: guided); for Gaussians, how their labels were decoded
                  **fields, # for Gaussians: the other `viewer_payload` arguments (labels, importance, relevance, ...)
                 ) -> dict: # path, bytes, gaussians, queries
     "Write the offline splat viewer of a scene as one HTML file (atomically)."
@@ -278,10 +294,10 @@ def write_viewer(path: str | os.PathLike, # the .html file to write
     if isinstance(scene, Gaussians):
         if queries is not None: raise ValueError("queries need a scene; for Gaussians pass relevance={name: [N] tensor}")
         if cameras is None or len(cameras) != 4: raise ValueError("Gaussians need cameras=(viewmats, Ks, width, height)")
-        meta, arrays = viewer_payload(scene, *cameras, title=t, **fields)
+        meta, arrays = viewer_payload(scene, *cameras, title=t, label_decoding=decoding, **fields)
     elif _is_scene(scene):
-        if cameras is not None or fields: raise ValueError("a scene brings its own cameras and fields; pass only queries and title")
-        meta, arrays = scene_payload(scene, queries, title=t)
+        if cameras is not None or fields: raise ValueError("a scene brings its own cameras and fields; pass only queries, title and decoding")
+        meta, arrays = scene_payload(scene, queries, title=t, decoding="guided" if decoding is None else decoding)
     else: raise TypeError(f"scene must be an ExplorerScene or Gaussians, got {type(scene).__name__}")
     text = viewer_html(meta, arrays)
     with atomic_path(path) as tmp: Path(tmp).write_text(text, encoding="utf-8")
@@ -299,10 +315,11 @@ def read_viewer(path: str | os.PathLike) -> tuple[dict, dict]: # (meta, arrays)
 
 def viewer_frame(source: str | os.PathLike | ExplorerScene, # a written page, or a scene to show
                  width: int = 960, height: int = 600, # the frame's size in pixels
+                 decoding: str = "guided", # a scene's label decoding (metrics.LABEL_DECODINGS)
                 ):
     "The viewer inside a notebook (JupyterLab, VS Code): an iframe whose srcdoc is the page."
     from IPython.display import HTML
-    if _is_scene(source): page = viewer_html(*scene_payload(source, title="spatialsplat viewer"))
+    if _is_scene(source): page = viewer_html(*scene_payload(source, title="spatialsplat viewer", decoding=decoding))
     else: page = Path(source).read_text(encoding="utf-8")
     return HTML(f'<iframe srcdoc="{html.escape(page, quote=True)}" width="{int(width)}" height="{int(height)}" '
                 f'style="border: 1px solid #444" title="spatialsplat viewer"></iframe>')

@@ -23,6 +23,7 @@ from .geometry import check_intrinsics, invert_rigid, scene_figure, transform_po
 from .splatting import Gaussians, sh_to_rgb
 from .selective import PruneStats, prune
 from .fields import PCAProjection, decode_labels, fit_pca
+from .metrics import LABEL_DECODINGS, check_decoding, gaussian_labels, pixel_labels
 from .render import rasterize
 from .model import SpatialSplat, SpatialSplatPrediction
 from .pretrained import from_pretrained
@@ -184,6 +185,7 @@ class ExplorerState:
     threshold: float = 0.5 # tau: fine Gaussians with importance beta <= tau are removed
     query: str = "" # a class name (or free text with a text encoder), for the relevance field
     scale: int = 2 # render at scale x the input size (the same camera, K scaled)
+    decoding: str = "guided" # how the semantic labels are decoded: one of LABEL_DECODINGS (chapter 10a)
 
     def __post_init__(self):
         for name in ("azimuth", "elevation", "zoom", "threshold"):
@@ -194,6 +196,7 @@ class ExplorerState:
         if not 0 <= self.threshold < 1: raise ValueError(f"threshold must be in [0, 1), got {self.threshold}")
         if self.field not in FIELDS: raise ValueError(f"field must be one of {FIELDS}, got {self.field!r}")
         if not isinstance(self.query, str): raise ValueError(f"query must be a string, got {type(self.query).__name__}")
+        check_decoding(self.decoding)
         if isinstance(self.scale, bool) or not isinstance(self.scale, int) or not 1 <= self.scale <= 8:
             raise ValueError(f"scale must be an int in 1..8, got {self.scale!r}")
 
@@ -271,7 +274,8 @@ def shade_field(name: str, # one of FIELDS
     if name == "rgb": return layers["rgb"].clamp(0, 1)
     a = layers["alpha"]
     if name == "semantic labels":
-        col = label_colors(decode_labels(layers["semantic"], scene.text_embeddings), len(scene.class_names))
+        sem = layers["semantic"] if state.decoding == "coarse" else layers["semantic"] * (a > ALPHA_EPS)[..., None]  # guided: regions of what is shown
+        col = label_colors(pixel_labels(layers.get("instance"), sem, scene.text_embeddings, state.decoding), len(scene.class_names))
     elif name == "relevance":
         q = query_embedding(state.query, scene.class_names, scene.text_embeddings, scene.text_encoder)
         col = _colormap(relevance(layers["semantic"], q, scene.text_embeddings), "inferno", 0, 1)
@@ -326,6 +330,10 @@ def view_naive(scene: ExplorerScene, state: ExplorerState) -> torch.Tensor: # [H
 # %% ../nbs/12_widgets.ipynb #7ee11c21
 _NEEDS = {"rgb": ("rgb",), "depth": (), "semantic labels": (), "relevance": (), "instance PCA": ("instance",), "importance": ("importance",)}
 
+def _needs(state: ExplorerState) -> tuple:
+    "The fine layers the state's field needs: guided labels also need the instance field."
+    return ("instance",) if state.field == "semantic labels" and state.decoding == "guided" else _NEEDS[state.field]
+
 def view(scene: ExplorerScene, # the reconstructed scene
          state: ExplorerState, # camera, field, threshold, query, scale
          camera: tuple | None = None, # (viewmats [1,4,4], Ks [1,3,3], W, H) instead of the state's orbit camera
@@ -336,7 +344,7 @@ def view(scene: ExplorerScene, # the reconstructed scene
         query_embedding(state.query, scene.class_names, scene.text_embeddings, scene.text_encoder)
     vm, K, W, H = view_camera(scene, state) if camera is None else camera
     kept, st = kept_gaussians(scene, state.threshold)
-    layers = (_render_fine(kept, scene.fine.importance[st.mask], vm, K, W, H, _NEEDS[state.field]) if len(kept)
+    layers = (_render_fine(kept, scene.fine.importance[st.mask], vm, K, W, H, _needs(state)) if len(kept)
               else _empty_layers(scene, W, H))
     if state.field in ("semantic labels", "relevance"): layers.update(_render_coarse(scene, vm, K, W, H))
     return shade_field(state.field, layers, scene, state)
@@ -366,7 +374,8 @@ def gaussian_colors(scene: ExplorerScene, state: ExplorerState,
     if f == "importance": return _colormap(g.importance[m], "magma", 0, 1)
     cells = scene.coarse_index[m]
     if f == "semantic labels":
-        return label_colors(decode_labels(scene.coarse.semantic, scene.text_embeddings)[cells], len(scene.class_names))
+        return label_colors(gaussian_labels(g.instance[m], scene.coarse.semantic[cells], scene.text_embeddings, state.decoding),
+                            len(scene.class_names))
     q = query_embedding(state.query, scene.class_names, scene.text_embeddings, scene.text_encoder)
     return _colormap(relevance(scene.coarse.semantic, q, scene.text_embeddings)[cells], "inferno", 0, 1)
 
@@ -380,7 +389,8 @@ def points_figure(scene: ExplorerScene, state: ExplorerState,
     fig = scene_figure(scene.fine.means[m], gaussian_colors(scene, state, m),
                        viewmats=torch.cat([torch.eye(4)[None], vm]), Ks=torch.cat([K, K]), width=W, height=H,
                        names=["input view 1", "explorer camera"], max_points=max_points, frustum_depth=0.15 * scene.pivot_depth,
-                       title=f"{int(m.sum()):,} Gaussians (importance > {state.threshold:.2f}), coloured by {state.field}")
+                       title=f"{int(m.sum()):,} Gaussians (importance > {state.threshold:.2f}), coloured by {state.field}"
+                             + (f" ({state.decoding})" if state.field == "semantic labels" else ""))
     fig.update_layout(height=height, legend=dict(x=0, y=1))
     return fig
 
@@ -408,6 +418,8 @@ class Explorer:
         self.zoom = W.FloatSlider(value=s.zoom, min=0.5, max=3.0, step=0.05, description="zoom", **slider)
         self.threshold = W.FloatSlider(value=s.threshold, min=0.0, max=0.99, step=0.01, description="importance τ", readout_format=".2f", **slider)
         self.field = W.Dropdown(options=FIELDS, value=s.field, description="field", style={"description_width": "90px"})
+        self.decoding = W.ToggleButtons(options=LABEL_DECODINGS, value=s.decoding, description="labels",
+                                        style={"description_width": "90px", "button_width": "70px"})
         self.query = W.Text(value=s.query, placeholder="a class name, e.g. chair", description="query",
                             continuous_update=False, style={"description_width": "90px"})
         self.count, self.status = W.HTML(), W.HTML()
@@ -416,11 +428,11 @@ class Explorer:
         self.scale = s.scale
         self.renders = 0                               # how many pictures were drawn (tests and curious users)
         self._hold = False
-        for w in (self.azimuth, self.elevation, self.zoom, self.threshold, self.field): w.observe(self._changed, names="value")
+        for w in (self.azimuth, self.elevation, self.zoom, self.threshold, self.field, self.decoding): w.observe(self._changed, names="value")
         self.query.observe(self._query_changed, names="value")
         for w, cls in ((self.azimuth, "spatialsplat-azimuth"), (self.threshold, "spatialsplat-threshold"), (self.image, "spatialsplat-view")):
             w.add_class(cls)
-        controls = W.VBox([self.azimuth, self.elevation, self.zoom, self.field, self.threshold, self.query, self.count, self.status])
+        controls = W.VBox([self.azimuth, self.elevation, self.zoom, self.field, self.decoding, self.threshold, self.query, self.count, self.status])
         self.widget = W.VBox([W.HBox([self.image, controls]), self.points] if points else [W.HBox([self.image, controls])])
         self.widget.add_class("spatialsplat-explorer")
         self.refresh()
@@ -429,7 +441,8 @@ class Explorer:
     def state(self) -> ExplorerState:
         "The state the widgets hold now."
         return ExplorerState(azimuth=float(self.azimuth.value), elevation=float(self.elevation.value), zoom=float(self.zoom.value),
-                             field=self.field.value, threshold=float(self.threshold.value), query=self.query.value, scale=self.scale)
+                             field=self.field.value, threshold=float(self.threshold.value), query=self.query.value, scale=self.scale,
+                             decoding=self.decoding.value)
 
     def _changed(self, change) -> None:
         if not self._hold: self.refresh()

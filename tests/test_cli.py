@@ -36,6 +36,8 @@ def test_help_lists_every_command():
     (("infer", "data_samples/pairs/room_a_1.jpg", "data_samples/pairs/room_a_2.jpg", "--color-by", "depth"), "invalid choice"),
     (("eval", "missing.safetensors"), "checkpoint not found"),
     (("demo", "--frames", "many"), "expected an int >= 1"),
+    (("demo", "--labels", "fine"), "invalid choice: 'fine' (choose from 'guided', 'coarse')"),
+    (("infer", "data_samples/pairs/room_a_1.jpg", "data_samples/pairs/room_a_2.jpg", "--labels", "per-pixel"), "choose from 'guided', 'coarse'"),
     (("nonsense",), "invalid choice"),
 ])
 def test_a_mistake_is_one_line_and_exit_code_2(args, words):
@@ -89,3 +91,58 @@ def test_infer_intrinsics_count_must_match(tmp_path):
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "holds 3 matrices for 4 photos" in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+def _panel(frame, k: int, width: int = 128, gap: int = 2, strip: int = 14):
+    "The k-th picture of a trajectory panel (cli.panel: captions on top, pictures side by side)."
+    return frame[strip:, k * (width + gap):k * (width + gap) + width]
+
+
+def test_labels_default_guided_and_coarse_as_before(tmp_path):
+    """`--labels` decides every label the outputs draw; guided is the default, coarse reproduces the per-pixel / per-cell decoding."""
+    from dataclasses import replace
+    import numpy as np
+    import torch
+    from PIL import Image
+    from spatialsplat.api import class_table
+    from spatialsplat.fields import decode_labels
+    from spatialsplat.metrics import gaussian_labels
+    from spatialsplat.ply import load_ply
+    from spatialsplat.splatfiles import load_splat, splat_order
+    from spatialsplat.viewer import read_viewer
+    from spatialsplat.widgets import label_colors
+    runs = {}
+    for name, extra in (("default", ()), ("coarse", ("--labels", "coarse"))):
+        r = run("demo", "--out", str(tmp_path / name), "--frames", "1", "--color-by", "semantic", "--quiet", *extra)
+        assert r.returncode == 0, r.stderr
+        assert f"labels: {'guided' if name == 'default' else 'coarse'}" in r.stdout and "(guided)" in r.stdout, r.stdout
+        runs[name] = json.loads((tmp_path / name / "summary.json").read_text())
+    assert runs["default"]["labels"]["decoding"] == "guided" and runs["coarse"]["labels"]["decoding"] == "coarse"
+    assert runs["default"]["labels"]["kept_per_class"] != runs["coarse"]["labels"]["kept_per_class"]      # they differ on the demo room
+    table = class_table(512)[1]
+    for name, decoding in (("default", "guided"), ("coarse", "coarse")):
+        d = tmp_path / name
+        ply = load_ply(d / "scene.ply")
+        want = decode_labels(ply.semantic, table) if decoding == "coarse" else gaussian_labels(ply.instance, ply.semantic, table)
+        assert sum(runs[name]["labels"]["kept_per_class"].values()) == int((want >= 0).sum())
+        colors = label_colors(want, 8)                                           # the baked .splat: one class colour per Gaussian
+        np.testing.assert_allclose(load_splat(d / "scene.splat").colors.numpy(), colors[splat_order(replace(ply, colors=colors))].numpy(), atol=0.5 / 255 + 1e-6)
+        meta, arrays = read_viewer(d / "viewer.html")                            # the viewer page: the same labels for the kept Gaussians
+        assert meta["label_decoding"] == decoding
+        kept = torch.from_numpy(arrays["importance"].copy()) > meta["tau"]
+        assert torch.equal(torch.from_numpy(arrays["labels"].astype(np.int64))[kept] - 1, want)
+    frames = {n: np.asarray(Image.open(tmp_path / n / "frames" / "frame_000.png").convert("RGB")) for n in runs}
+    assert np.array_equal(_panel(frames["default"], 0), _panel(frames["coarse"], 0))                  # colour is colour
+    assert not np.array_equal(_panel(frames["default"], 1), _panel(frames["coarse"], 1))              # the label pictures differ
+    # coarse: the picture the explorer drew before the switch, decode_labels of the coarse render, times the fine field's alpha
+    from spatialsplat.core import to_uint8_hwc
+    from spatialsplat.data import SceneDataset, sample_data_root
+    from spatialsplat.render import render
+    from spatialsplat.widgets import ExplorerState, kept_gaussians, load_model, reconstruct, render_semantic, view_camera
+    model = load_model(device="cpu")
+    sample = SceneDataset(sample_data_root(), size=tuple(model.config.image_size), mode="test")[0]
+    scene = reconstruct(model, sample["context_images"], sample["context_Ks"])[0]
+    vm, K, W, H = view_camera(scene, ExplorerState(threshold=scene.tau))
+    alpha = render(kept_gaussians(scene, scene.tau)[0], vm, K, W, H, rgb=False, features=[])["alpha"][0, ..., 0]
+    old = label_colors(decode_labels(render_semantic(scene, vm, K, W, H), scene.text_embeddings), 8) * alpha.clamp(0, 1)[..., None]
+    assert np.abs(_panel(frames["coarse"], 1).astype(int) - to_uint8_hwc(old.clamp(0, 1)).astype(int)).max() <= 1

@@ -91,3 +91,26 @@ def test_assets_are_package_data(tmp_path):
             "print(sum(len(v.viewer_asset(n)) for n in v.ASSETS))" % site)
     r = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(site), "PATH": ""}, capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 0 and int(r.stdout) > 2000, r.stderr[-2000:]
+
+
+def test_labels_are_guided_by_default_and_coarse_on_request(scene, tmp_path):
+    """The page's labels: instance-guided by default (the kept Gaussians as the explorer's 3D view labels them), recorded in the
+    metadata; decoding="coarse" gives every Gaussian its coarse cell's class, as the page did before the switch."""
+    from spatialsplat.fields import decode_labels
+    from spatialsplat.metrics import guided_gaussian_labels
+    from spatialsplat.widgets import ExplorerState, gaussian_colors, label_colors
+    write_viewer(tmp_path / "guided.html", scene)
+    write_viewer(tmp_path / "coarse.html", scene, decoding="coarse")
+    (mg, ag), (mc, ac) = read_viewer(tmp_path / "guided.html"), read_viewer(tmp_path / "coarse.html")
+    assert mg["label_decoding"] == "guided" and mc["label_decoding"] == "coarse"
+    guided, coarse = (torch.from_numpy(a["labels"].astype(np.int64)) - 1 for a in (ag, ac))
+    assert torch.equal(coarse, decode_labels(scene.coarse.semantic, scene.text_embeddings)[scene.coarse_index])
+    kept = scene.fine.importance > scene.tau
+    sem = scene.coarse.semantic[scene.coarse_index]
+    assert torch.equal(guided[kept], guided_gaussian_labels(scene.fine.instance[kept], sem[kept], scene.text_embeddings))
+    assert torch.equal(label_colors(guided[kept], 8), gaussian_colors(scene, ExplorerState(field="semantic labels", threshold=scene.tau)))
+    assert torch.equal(guided[~kept], guided_gaussian_labels(scene.fine.instance, sem, scene.text_embeddings)[~kept])
+    assert (guided != coarse).any() and (guided[kept] != coarse[kept]).any()       # the decodings differ on the demo scene
+    with pytest.raises(ValueError, match=r"decoding must be one of guided, coarse; got 'fine'"):
+        write_viewer(tmp_path / "bad.html", scene, decoding="fine")
+    assert not (tmp_path / "bad.html").exists()
