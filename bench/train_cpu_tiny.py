@@ -1,5 +1,6 @@
-"""The proof that SpatialSplat learns: a training preset (default `cpu_tiny`) trained from random weights for 30 minutes on a
-2-core CPU, then LSM's evaluation protocol (chapter 11) on the held-out synthetic rooms in data_samples/synthetic.
+"""The proof that SpatialSplat learns: a training preset (default `cpu_tiny`) trained from random weights on a 2-core CPU
+within a time limit (--minutes), then LSM's evaluation protocol (chapter 11) on the held-out synthetic rooms in
+data_samples/synthetic (and, with --extra-rooms, on more unseen procedural rooms).
 
 Targets (targets, not tests): target-view PSNR >= 22 dB, adjusted Rand index of k-means clusters of the instance field
 >= 0.7, instance-guided semantic mIoU >= 0.5 (the coarse-only mIoU of the paper's protocol is reported too), and between
@@ -13,7 +14,7 @@ Writes
 
 Usage: python bench/train_cpu_tiny.py [--minutes 30] [--out-dir outputs/proof/cpu_tiny] [--resume] [--no-commit-files]
                                      [--preset cpu_tiny] [--set FIELD=VALUE ...] [--name cpu_tiny] [--extra-rooms 6]
-(`make proof` runs it with the defaults.) `--name` names the files written (bench/results/train_NAME.json,
+(`make proof` runs it with --minutes 60 --extra-rooms 6.) `--name` names the files written (bench/results/train_NAME.json,
 data_samples/checkpoints/NAME.safetensors); `--set` changes TrainConfig fields (JSON values; `model_overrides` entries
 are merged into the preset's); `--extra-rooms N` also scores the model on N procedural rooms whose seeds (500, 501, ...)
 no training run uses (the training rooms use seeds 1000+, the committed held-out rooms 0-2).
@@ -38,6 +39,7 @@ from spatialsplat.train import TrainConfig, build_model, train
 from spatialsplat.train_config import build_config
 
 TARGETS = {"psnr": (">=", 22.0), "ari": (">=", 0.7), "miou_guided": (">=", 0.5), "kept_fraction": ("in", (0.3, 0.75))}
+LAB_TARGETS = {"psnr": (">=", 19.0), "ari": (">=", 0.5), "wall_minutes": ("<=", 10.0)}  # the lab preset: a student's 10 minutes
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -82,7 +84,7 @@ def verdict(metrics: dict, targets: dict = TARGETS) -> dict:
     out = {}
     for k, (op, v) in targets.items():
         got = metrics.get(k)
-        ok = got is not None and (got >= v if op == ">=" else v[0] <= got <= v[1])
+        ok = got is not None and (got >= v if op == ">=" else got <= v if op == "<=" else v[0] <= got <= v[1])
         out[k] = {"target": f"{op} {list(v) if op == 'in' else v}", "reached": got, "met": bool(ok)}
     return out
 
@@ -96,6 +98,7 @@ def main(argv=None) -> int:
     p.add_argument("--preset", default="cpu_tiny", help="the training preset (default cpu_tiny)")
     p.add_argument("--set", action="append", default=[], help="FIELD=VALUE TrainConfig overrides (JSON values; model_overrides merged)")
     p.add_argument("--name", default="cpu_tiny", help="names the result and checkpoint files (default cpu_tiny)")
+    p.add_argument("--checkpoint-out", default=None, help="where the float16 weights go (default data_samples/checkpoints/NAME.safetensors)")
     p.add_argument("--extra-rooms", type=int, default=0, help="also score on this many unseen procedural rooms (seeds 500+)")
     a = p.parse_args(argv)
     cmd = "python bench/train_cpu_tiny.py " + " ".join(sys.argv[1:] if argv is None else argv)
@@ -109,6 +112,7 @@ def main(argv=None) -> int:
                        progress=sys.stderr.isatty())
     torch.set_num_threads(cfg.num_threads or torch.get_num_threads())
 
+    targets = LAB_TARGETS if a.preset == "lab" else TARGETS
     metrics_before = held_out_metrics(build_model(cfg), None)   # the run's initial weights (train() builds them the same way)
 
     t0 = time.perf_counter()
@@ -117,6 +121,7 @@ def main(argv=None) -> int:
 
     half = copy.deepcopy(res.model).cpu().half()
     ckpt = (ROOT / f"data_samples/checkpoints/{a.name}.safetensors") if not a.no_commit_files else Path(a.out_dir) / f"{a.name}_fp16.safetensors"
+    if a.checkpoint_out: ckpt = Path(a.checkpoint_out).resolve()
     ckpt.parent.mkdir(parents=True, exist_ok=True)
     save_pretrained(half, ckpt)
     model = from_pretrained(ckpt)               # float32 network with the float16-rounded weights
@@ -144,8 +149,8 @@ def main(argv=None) -> int:
                      "before_training": metrics_before, "after_training": metrics_after},
         "held_out_extra": extra,
         "importance_logits": logits,
-        "targets": verdict(metrics_after),
-        "targets_extra": verdict(extra["after_training"]) if extra else None,
+        "targets": verdict({**metrics_after, "wall_minutes": wall / 60}, targets),
+        "targets_extra": verdict({**extra["after_training"], "wall_minutes": wall / 60}, targets) if extra else None,
     }
     print(json.dumps(result, indent=1, default=str))
     if not a.no_commit_files:

@@ -19,6 +19,7 @@ Usage: python bench/train_step.py [--modes reference,fast] [--steps 12] [--warmu
 import argparse
 import contextlib
 import json
+import os
 import resource
 import statistics
 import sys
@@ -29,12 +30,15 @@ from pathlib import Path
 import torch
 
 from spatialsplat import objective, train as T
-from spatialsplat.core import machine_info, write_json
+from spatialsplat.core import flush_denormals, machine_info, write_json
 from spatialsplat.pretrained import load_pretrained
 from spatialsplat.train_config import TrainConfig, build_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CKPT = ROOT / "data_samples/checkpoints/cpu_tiny.safetensors"
+# what the step's speed is compared with: the mean speed of the 2000-step cpu_tiny run committed before the compiled
+# rasteriser (bench/results/train_cpu_tiny.json at commit 7616b26: 2 torch threads, pure-PyTorch rasteriser)
+EARLIER_RUN = {"samples_per_s": 2.7490151475778015, "source": "bench/results/train_cpu_tiny.json at commit 7616b26"}
 
 
 class Timers:
@@ -86,7 +90,7 @@ def measure(cfg: TrainConfig, checkpoint: str | None, steps: int, warmup: int) -
         timers = Timers()
         undo = instrument(run, timers)
         rows = []
-        with T.flush_denormals(cfg.flush_denormal):
+        with flush_denormals(cfg.flush_denormal):
             for i in range(warmup + steps):
                 timers.now = {}
                 t0 = time.perf_counter()
@@ -119,6 +123,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=None, help="write the JSON here too (atomically)")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
+    load_before = [round(x, 2) for x in os.getloadavg()]
     results = []
     modes = {"reference": {"backend": "torch", "cache_views": 0, "flush_denormal": False}, "fast": {}}
     for mode in a.modes.split(","):
@@ -135,9 +140,10 @@ def main(argv=None) -> int:
         if r["mode"] == "fast":
             ref = [q for q in results if q["mode"] == "reference" and q["checkpoint"] == r["checkpoint"]]
             if ref: speedup[r["checkpoint"]] = ref[0]["step_ms"] / r["step_ms"]
-    committed = json.loads((ROOT / "bench/results/train_cpu_tiny.json").read_text())["train"]["samples_per_s"]   # the committed run's mean
+    committed = EARLIER_RUN["samples_per_s"]
     out = {"preset": a.preset, "threads": a.threads, "steps": a.steps, "warmup": a.warmup, "sets": a.set, "speedup": speedup,
-           "committed_run_samples_per_s": committed, "vs_committed_run": {r["checkpoint"]: r["samples_per_s"] / committed for r in results if r["mode"] == "fast"},
+           "load_average_before": load_before, "load_average_after": [round(x, 2) for x in os.getloadavg()],
+           "earlier_run": EARLIER_RUN, "vs_earlier_run": {r["checkpoint"]: r["samples_per_s"] / committed for r in results if r["mode"] == "fast"},
            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "machine": machine_info(), "results": results}
     print(json.dumps(out, indent=1))
     if a.out: write_json(a.out, out)

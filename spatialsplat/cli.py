@@ -450,7 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threshold", type=float, default=0.5, help="relevance above which a Gaussian counts as a match (highlighted)")
     s = cmd("train", "train a network (chapter 10); under torchrun every process runs this (DDP)", _cmd_train)
     g = s.add_mutually_exclusive_group()
-    g.add_argument("--preset", default="cpu_tiny", help="training preset: cpu_tiny or scannet_large")
+    g.add_argument("--preset", default="cpu_tiny", help="training preset: cpu_tiny, lab (10 minutes on a 2-core laptop) or scannet_large")
     g.add_argument("--config", default=None, help="a JSON file of TrainConfig fields (e.g. a run's config.json)")
     s.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="override TrainConfig fields; values are JSON (10, 2e-4, null, \"bf16\") or strings")
     s.add_argument("--out", default=None, help="run folder (TrainConfig.out_dir); default: the preset's")

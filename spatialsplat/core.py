@@ -30,7 +30,7 @@ from PIL import Image, UnidentifiedImageError
 __all__ = ['DEVICE_ENV', 'DATA_ENV', 'IMAGE_SUFFIXES', 'get_device', 'seed_everything', 'stable_seed', 'data_samples_dir',
            'sample_path', 'atomic_path', 'atomic_write', 'write_json', 'file_sha256', 'image_to_tensor', 'load_image',
            'image_size', 'to_uint8_hwc', 'save_image', 'check_tensor', 'assert_close', 'time_it', 'cpu_time_it',
-           'rss_follows_allocations', 'current_rss_bytes', 'peak_memory', 'machine_info']
+           'rss_follows_allocations', 'current_rss_bytes', 'peak_memory', 'machine_info', 'flush_denormals']
 
 # %% ../nbs/00_core.ipynb #181d4fbf
 DEVICE_ENV = "SPATIALSPLAT_DEVICE"
@@ -408,3 +408,12 @@ def machine_info() -> dict:
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(); info["cuda"] = torch.version.cuda
     return info
+
+# %% ../nbs/00_core.ipynb #b74a373a
+@contextlib.contextmanager
+def flush_denormals(on: bool = True): # False: do nothing (so callers can pass a condition)
+    "Treat denormal floats as zero inside the block (CPU); PyTorch's default, off, is restored after."
+    if on: torch.set_flush_denormal(True)
+    try: yield
+    finally:
+        if on: torch.set_flush_denormal(False)

@@ -13,7 +13,7 @@ from .contrastive import contrastive_exact, contrastive_linear, min_pixels_for
 from .core import check_tensor
 from .geometry import pointmaps_in_view1, relative_viewmats
 from .model import SpatialSplatPrediction
-from .selective import importance_budget
+from .selective import importance_budget, logit_excess
 from .render import render, render_semantic_field
 
 # %% auto #0
@@ -77,7 +77,7 @@ def pointmap_loss(pred_points: torch.Tensor, # [B,V,H,W,3] predicted points in v
     return (err * valid).sum() / valid.sum().clamp_min(1)
 
 # %% ../nbs/09b_objective.ipynb #a0738635
-LOSS_TERMS = ("rgb", "lpips", "semantic", "contrastive", "importance", "points")
+LOSS_TERMS = ("rgb", "lpips", "semantic", "contrastive", "importance", "logit_excess", "points")
 
 def compute_losses(pred: SpatialSplatPrediction, # model output for the batch's context views
                    batch: dict, # a batch in data.BATCH_FORMAT
@@ -106,9 +106,12 @@ def compute_losses(pred: SpatialSplatPrediction, # model output for the batch's 
         else:
             terms["contrastive"] = contrastive_exact(feats, ids, mp, cfg.contrastive_lambda)
     if cfg.importance_budget > 0: terms["importance"] = importance_budget(pred.importance, getattr(cfg, "importance_target", None))
+    if getattr(cfg, "importance_logit_weight", 0) > 0 and pred.raw_fine is not None:     # raw logits beyond the network's bound
+        terms["logit_excess"] = logit_excess(pred.raw_fine[..., -1], cfg.model_config().importance_logit_bound)
     if cfg.point_weight > 0:
         terms["points"] = pointmap_loss(pred.pointmaps, batch["context_depths"], batch["context_Ks"], batch["context_viewmats"])
     weights = {"rgb": cfg.rgb_weight, "lpips": cfg.lpips_weight, "semantic": cfg.semantic_weight,
-               "contrastive": cfg.contrastive_weight, "importance": cfg.importance_budget, "points": cfg.point_weight}
+               "contrastive": cfg.contrastive_weight, "importance": cfg.importance_budget, "points": cfg.point_weight,
+               "logit_excess": getattr(cfg, "importance_logit_weight", 0.0)}
     total = sum(weights[k] * v for k, v in terms.items())
     return total, {k: float(v.detach()) for k, v in terms.items()}, r

@@ -15,8 +15,8 @@ from .geometry import check_intrinsics, check_viewmats, project, unproject_depth
 from .splatting import Gaussians, rasterize_torch
 
 # %% auto #0
-__all__ = ['LOW_GAIN', 'gate_opacity', 'importance_from_logits', 'importance_logits', 'importance_budget', 'explore_gate',
-           'PruneStats', 'apply_gate', 'prune', 'covered_mask', 'fit_importance']
+__all__ = ['LOW_GAIN', 'gate_opacity', 'importance_from_logits', 'logit_excess', 'importance_logits', 'importance_budget',
+           'explore_gate', 'PruneStats', 'apply_gate', 'prune', 'covered_mask', 'fit_importance']
 
 # %% ../nbs/03_selective_gaussians.ipynb #13cc4b0b
 LOW_GAIN = 1e-3  # s(beta) = LOW_GAIN * beta at or below the threshold
@@ -56,6 +56,13 @@ class _InwardClamp(torch.autograd.Function):
         x, = ctx.saved_tensors
         outward = ((x > ctx.bound) & (g < 0)) | ((x < -ctx.bound) & (g > 0))    # descent (x -= lr * g) would move x further out
         return torch.where(outward, torch.zeros_like(g), g), None
+
+def logit_excess(raw: torch.Tensor, # [...] raw importance logits
+                 bound: float, # L, as in `importance_from_logits`
+                ) -> torch.Tensor: # [] mean of max(0, |raw| - L)^2
+    "A penalty on raw logits beyond the bound: zero inside [-L, L], quadratic outside."
+    if isinstance(bound, bool) or not bound > 0: raise ValueError(f"bound must be a number > 0, got {bound!r}")
+    return (raw.abs() - bound).clamp_min(0).square().mean()
 
 def importance_logits(beta: torch.Tensor | float, # scores in (0, 1)
                       bound: float | None = None, # as in `importance_from_logits`

@@ -24,7 +24,7 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 
-from .core import data_samples_dir, get_device, machine_info, seed_everything, write_json
+from .core import data_samples_dir, flush_denormals, get_device, machine_info, seed_everything, write_json
 from .data import SceneDataset, collate_views, write_synthetic_dataset
 from .standins import StandInInstanceTeacher, StandInSemanticTeacher
 from .model import SpatialSplat, SpatialSplatPrediction, inverse_softplus
@@ -40,7 +40,7 @@ _logger = logging.getLogger("spatialsplat.train")
 # %% auto #0
 __all__ = ['lr_factor', 'param_groups', 'init_coarse_scale', 'make_optimizer', 'set_lr', 'prepare_synthetic', 'build_datasets',
            'StepBatches', 'make_batches', 'distributed_env', 'setup_distributed', 'weights_digest', 'TrainResult',
-           'validate', 'train', 'build_model', 'flush_denormals', 'main']
+           'validate', 'train', 'build_model', 'main']
 
 # %% ../nbs/10_training.ipynb #70e27e58
 def lr_factor(step: int, # optimizer steps taken so far (0 for the first step)
@@ -348,14 +348,6 @@ def _result(run: _Run, stop_reason: str, final: Path | None, elapsed: float) -> 
         summary = {f.name: getattr(result, f.name) for f in fields(result) if f.name not in ("model", "history")}
         write_json(run.out_dir / "result.json", {k: str(v) if isinstance(v, Path) else v for k, v in summary.items()})
     return result
-
-@contextlib.contextmanager
-def flush_denormals(on: bool):
-    "Treat denormal floats as zero inside the block (CPU; PyTorch's default, off, is restored after)."
-    if on: torch.set_flush_denormal(True)
-    try: yield
-    finally:
-        if on: torch.set_flush_denormal(False)
 
 def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, callback) -> TrainResult:
     "The loop: stop?, learning rate, forward + loss + backward, optimizer step, log, callback, checkpoint / validate."
