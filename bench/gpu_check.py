@@ -38,11 +38,12 @@ TARGETS = {"large_bf16_total_ms": 40.0, "large_bf16_peak_gb": 4.0}
 # the GPU training run: the cpu_tiny objective and optimiser, the full `tiny` network (7.4M parameters instead of cpu_tiny's
 # 2.6M), 16 scenes per step instead of 2, bf16 AMP and gsplat; 64 x 64 like the committed held-out rooms, so both
 # checkpoints are scored on the same items at their native size
-GPU_TRAIN = {"model_overrides": {}, "batch_size": 16, "synthetic_scenes": 64,
+REMEDIES = {"importance_logit_bound": 10.0, "importance_explore": 0.1}  # chapter 3's, as in the cpu_tiny preset
+GPU_TRAIN = {"model_overrides": dict(REMEDIES), "batch_size": 16, "synthetic_scenes": 64,
              "amp": "bf16", "backend": "auto", "num_threads": None, "device": None, "max_steps": 2000, "warmup_steps": 50,
              "val_every": 500, "checkpoint_every": 500, "log_every": 20, "progress": False, "tensorboard": False}
 DRY_TRAIN = {"model_overrides": {"patch_size": 8, "enc_dim": 32, "enc_depth": 1, "enc_heads": 2, "dec_dim": 32, "dec_depth": 2,
-                                 "dec_heads": 2, "head_features": 16, "head_last_dim": 8, "head_layer_dims": [8, 16, 16, 32]},
+                                 "dec_heads": 2, "head_features": 16, "head_last_dim": 8, "head_layer_dims": [8, 16, 16, 32], **REMEDIES},
              "image_size": 32, "synthetic_scenes": 2, "synthetic_frames": 12, "frame_gap": 5, "num_targets": 2, "batch_size": 1,
              "max_steps": 3, "warmup_steps": 1, "val_every": 0, "val_data": None, "checkpoint_every": 3, "log_every": 1,
              "num_threads": 1, "device": "cpu", "backend": "torch", "progress": False, "tensorboard": False}
@@ -125,8 +126,11 @@ def _make_rooms(a):
 def train_config(args):
     "The run's TrainConfig: the cpu_tiny preset with this script's overrides (validated here, before any GPU time is spent)."
     from spatialsplat.train_config import TrainConfig
-    return TrainConfig.preset("cpu_tiny", **{k: (tuple(v) if isinstance(v, list) else v) for k, v in args.train_overrides.items()
-                                           if k != "model_overrides"})
+    over = {k: (tuple(v) if isinstance(v, list) else v) for k, v in args.train_overrides.items()}
+    over["model_overrides"] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in over.get("model_overrides", {}).items()}
+    cfg = TrainConfig.preset("cpu_tiny", **over)
+    cfg.validate()
+    return cfg
 
 
 def step_build(args) -> dict:
