@@ -30,6 +30,16 @@ def _pair_alpha(m2, cn, op, g, xc, yc, half, amax):
     alpha = min(raw, amax)
     return sigma >= 0 and alpha >= ALPHA_THRESHOLD, alpha, raw, vis, dx, dy
 
+@numba.njit(nogil=True, cache=True)
+def _kept_pair(m2, cn, op, g, xc, yc, k, log_t, done, p):
+    "Gaussian g at pixel p as both passes decide it: kept?, alpha, raw alpha, exp(-sigma), dx, dy, log(1 - alpha); the stop marks p done."
+    ok, alpha, raw, vis, dx, dy = _pair_alpha(m2, cn, op, g, xc, yc, k[0], k[1])
+    lg = math.log1p(-np.float64(alpha)) if ok else 0.0
+    if ok and log_t[p] + lg <= LOG_T_STOP:                  # the stop rule: this pair and all behind it are dropped
+        done[p] = 1
+        ok = False
+    return ok, alpha, raw, vis, dx, dy, lg
+
 # %% ../nbs/02c_cpu_kernels.ipynb #13d743c4
 @numba.njit(nogil=True, cache=True)
 def _forward_images(i0, i1, order, starts, m2, cn, op, col, boxes, xs, ys, k, out, log_t, done, counts):
@@ -45,12 +55,8 @@ def _forward_images(i0, i1, order, starts, m2, cn, op, col, boxes, xs, ys, k, ou
                 for x in range(boxes[0, g], boxes[1, g]):
                     p = row + x
                     if done[p]: continue
-                    ok, alpha, raw, vis, dx, dy = _pair_alpha(m2, cn, op, g, xs[x], ys[y], k[0], k[1])
+                    ok, alpha, raw, vis, dx, dy, lg = _kept_pair(m2, cn, op, g, xs[x], ys[y], k, log_t, done, p)
                     if not ok: continue
-                    lg = math.log1p(-np.float64(alpha))
-                    if log_t[p] + lg <= LOG_T_STOP:              # the stop rule: this pair and all behind it are dropped
-                        done[p] = 1
-                        continue
                     t[0] = math.exp(log_t[p])
                     w = alpha * t[0]
                     for d in range(D): out[p, d] += w * col[g, d]
@@ -74,12 +80,8 @@ def _backward_images(i0, i1, order, starts, m2, cn, op, col, boxes, xs, ys, k, v
                 for x in range(boxes[0, g], boxes[1, g]):
                     p = row + x
                     if done[p]: continue
-                    ok, alpha, raw, vis, dx, dy = _pair_alpha(m2, cn, op, g, xs[x], ys[y], k[0], k[1])
+                    ok, alpha, raw, vis, dx, dy, lg = _kept_pair(m2, cn, op, g, xs[x], ys[y], k, log_t, done, p)
                     if not ok: continue
-                    lg = math.log1p(-np.float64(alpha))
-                    if log_t[p] + lg <= LOG_T_STOP:
-                        done[p] = 1
-                        continue
                     t[0] = math.exp(log_t[p])
                     w = alpha * t[0]
                     cg = 0.0
