@@ -43,6 +43,8 @@ VARIANTS = {
     "8 rooms": ("8 training rooms instead of 32", {"synthetic_scenes": 8}),
     "contrastive 1.0": ("contrastive loss weight 1.0 instead of 0.5", {"contrastive_weight": 1.0}),
     "exact contrastive": ("the exact O(P D) contrastive loss instead of the random-partner estimator", {"contrastive": "exact"}),
+    "centred signed": ("semantic loss cosine + centred cosine (chapter 9b), semantic head without its final ReLU",
+                       {"semantic_loss": "cosine+centred", "model_overrides": {**BASE_NET, **FIXES, "semantic_relu": False}}),
 }
 
 
@@ -64,7 +66,7 @@ def run_variant(name: str, steps: int, threads: int, out_root: Path) -> dict:
     logits = logit_range(res.model)
     curve = [{k: r[k] for k in ("step", "loss", "rgb", "psnr", "kept", "semantic", "contrastive") if k in r}
              for r in read_metrics(out) if "loss" in r]
-    return {"what": what, "overrides": over, "steps": res.step, "train_s": wall, "samples_per_s": res.samples_per_s,
+    return {"what": what, "overrides": over, "steps": res.step, "threads": threads, "train_s": wall, "samples_per_s": res.samples_per_s,
             "held_out": metrics, "curve": curve, "logit_range": logits}
 
 
@@ -81,8 +83,9 @@ def main(argv=None) -> int:
     if bad: p.error(f"unknown variant(s) {bad}; expected some of {list(VARIANTS)}")
     doc = json.loads(RESULT.read_text()) if RESULT.is_file() else {}
     if doc.get("steps") not in (None, a.steps): p.error(f"{RESULT} holds runs of {doc['steps']} steps; remove it to change --steps")
-    doc.update(benchmark="ablation", steps=a.steps, threads=a.threads, machine=machine_info(),
-               base=base_config(a.steps, a.threads, Path(a.out_dir)), runs=doc.get("runs", {}))
+    # the first call fixes the header (its threads, machine and base config); each run also records its own threads
+    doc = {"benchmark": "ablation", "steps": a.steps, "threads": a.threads, "machine": machine_info(),
+           "base": base_config(a.steps, a.threads, Path(a.out_dir)), **doc, "runs": doc.get("runs", {})}
     for name in names:
         if name in doc["runs"]: continue
         print(f"{name}: {VARIANTS[name][0]}", file=sys.stderr, flush=True)

@@ -23,6 +23,7 @@ import argparse
 import copy
 import json
 import shutil
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -101,7 +102,7 @@ def main(argv=None) -> int:
     p.add_argument("--checkpoint-out", default=None, help="where the float16 weights go (default data_samples/checkpoints/NAME.safetensors)")
     p.add_argument("--extra-rooms", type=int, default=0, help="also score on this many unseen procedural rooms (seeds 500+)")
     a = p.parse_args(argv)
-    cmd = "python bench/train_cpu_tiny.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    cmd = "python bench/train_cpu_tiny.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     if not a.resume and Path(a.out_dir).exists():
         print(f"removing the previous proof run in {a.out_dir} (pass --resume to continue it instead)", file=sys.stderr)
         shutil.rmtree(a.out_dir)

@@ -54,6 +54,8 @@ class SpatialSplatConfig:
     instance_dim: int = 8  # instance feature width (unit vectors)
     semantic_dim: int = 512  # coarse semantic feature width (the 2D teacher's)
     semantic_downsample: int = 8  # the coarse field has one Gaussian per semantic_downsample^2 pixels
+    instance_image_skip: bool = False  # also give the instance head the RGB image at full resolution (as the Gaussian head has); False: released
+    semantic_relu: bool = True  # the released semantic head ends in a ReLU (features >= 0); False: signed features, like the teacher's
     teacher_dim: int = 512  # channels of 2D teacher features that FiLM-condition the semantic branch; 0 = no conditioning
     importance_threshold: float = 0.5  # tau of the selective mechanism: beta <= tau is switched off / pruned
     scale_multiplier: float = 0.001  # scales = scale_multiplier * softplus(raw), then clamped
@@ -135,6 +137,8 @@ class SpatialSplatConfig:
         if self.importance_logit_bound is not None and self.init_importance is not None and 0 < self.init_importance < 1 \
                 and abs(math.log(self.init_importance / (1 - self.init_importance))) > self.importance_logit_bound:
             raise ValueError(f"init_importance={self.init_importance} lies outside importance_logit_bound={self.importance_logit_bound} (its logit is larger)")
+        for name in ("semantic_relu", "instance_image_skip"):
+            if not isinstance(getattr(self, name), bool): raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if not 0 <= self.importance_explore <= 1: raise ValueError(f"importance_explore must be in [0, 1], got {self.importance_explore}")
         if self.amp_dtype not in (None, "bf16", "fp16"): raise ValueError(f"amp_dtype must be None, 'bf16' or 'fp16', got {self.amp_dtype!r}")
         for name in ("init_opacity", "init_importance"):

@@ -136,15 +136,19 @@ class InstanceHead(DPTTrunk):
         f = cfg.head_features
         self.head = _param_conv(f, cfg.instance_dim, cfg.head_dropout)
         if cfg.teacher_dim: self.feats_proj = FiLM(f, cfg.teacher_dim)
-        self.language_feats_head = nn.Sequential(nn.Conv2d(f, cfg.semantic_dim, 3, stride=2, padding=1), nn.ReLU(), nn.AvgPool2d(2))
+        if cfg.instance_image_skip: self.input_merger = nn.Sequential(nn.Conv2d(3, f, 7, padding=3), nn.ReLU())
+        self.language_feats_head = nn.Sequential(nn.Conv2d(f, cfg.semantic_dim, 3, stride=2, padding=1),
+                                                 nn.ReLU() if cfg.semantic_relu else nn.Identity(), nn.AvgPool2d(2))
 
     def forward(self, layers, h, w,
                 out_size: tuple[int, int], # (H, W)
                 coarse_size: tuple[int, int], # (H/s, W/s)
                 teacher: torch.Tensor | None = None, # [B,Dt,h',w'] 2D teacher features of this view, any size
-               ) -> tuple[torch.Tensor, torch.Tensor]: # instance [B,F,H,W] raw, semantic [B,D,H/s,W/s] (>= 0)
+                images: torch.Tensor | None = None, # [B,3,H,W] in [-1,1]: the image skip (with instance_image_skip)
+               ) -> tuple[torch.Tensor, torch.Tensor]: # instance [B,F,H,W] raw, semantic [B,D,H/s,W/s] (>= 0 with semantic_relu)
         x = self.fuse(layers, h, w)
-        instance = self.head(_resize(x, out_size))
+        full = _resize(x, out_size)
+        instance = self.head(full + self.input_merger(images) if hasattr(self, "input_merger") else full)
         x = _resize(x, (4 * coarse_size[0], 4 * coarse_size[1]))      # stride-2 conv + 2x2 pool -> coarse_size
         if teacher is not None: x = self.feats_proj(x, _resize(teacher.to(x.dtype), x.shape[-2:]))
         return instance, self.language_feats_head(x)
@@ -357,6 +361,7 @@ class SpatialSplat(nn.Module):
         H, W = geo["images"].shape[-2:]
         s = self.config.semantic_downsample
         kw = {} if teacher_features is None else {"teacher": teacher_features}
+        if self.config.instance_image_skip: kw["images"] = geo["images"]
         with self._autocast(geo["images"].device):
             inst, sem = self._per_role(self.instance_heads, geo["layers"], *geo["grid"], (H, W), (H // s, W // s), **kw)
         return (F.normalize(inst.float().permute(0, 1, 3, 4, 2), dim=-1, eps=1e-8),

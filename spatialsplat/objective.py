@@ -17,7 +17,8 @@ from .selective import importance_budget, logit_excess
 from .render import render, render_semantic_field
 
 # %% auto #0
-__all__ = ['LOSS_TERMS', 'target_viewmats', 'render_targets', 'semantic_loss', 'pointmap_loss', 'compute_losses']
+__all__ = ['SEMANTIC_LOSSES', 'LOSS_TERMS', 'target_viewmats', 'render_targets', 'mean_direction', 'without_direction',
+           'semantic_loss', 'pointmap_loss', 'compute_losses']
 
 # %% ../nbs/09b_objective.ipynb #16938e81
 def target_viewmats(context_viewmats: torch.Tensor, # [B,V,4,4] world-to-camera of the context views (view 1 first)
@@ -50,18 +51,37 @@ def render_targets(pred: SpatialSplatPrediction, # the model's output for B scen
     return {k: torch.stack(v) for k, v in out.items()}
 
 # %% ../nbs/09b_objective.ipynb #b9fd6355
+SEMANTIC_LOSSES = ("cosine", "centred", "cosine+centred", "mse", "l1")
+
+def mean_direction(teacher: torch.Tensor, # [...,D,h,w] teacher features (zero vectors: unlabelled pixels)
+                  ) -> torch.Tensor: # [D] unit vector (zero when no pixel is labelled)
+    "The direction of the teacher's mean feature over all labelled pixels of the batch: what every feature shares."
+    return F.normalize(teacher.movedim(-3, -1).reshape(-1, teacher.shape[-3]).sum(0), dim=0)
+
+def without_direction(x: torch.Tensor, # [...,D,h,w] features
+                      u: torch.Tensor, # [D] unit vector
+                     ) -> torch.Tensor: # [...,D,h,w] x with its component along u removed
+    "Project every feature onto the subspace orthogonal to `u`."
+    u = u[:, None, None]
+    return x - (x * u).sum(-3, keepdim=True) * u
+
 def semantic_loss(rendered: torch.Tensor, # [...,D,h,w] rendered coarse semantic features
                   teacher: torch.Tensor, # [...,D,h,w] the 2D teacher's features of the target views
-                  kind: str = "cosine", # "cosine": 1 - cos; "mse": squared error per channel; "l1"
+                  kind: str = "cosine", # one of SEMANTIC_LOSSES: "cosine" (1 - cos), "centred" (1 - cos without the mean direction), their sum, "mse", "l1"
                  ) -> torch.Tensor: # [] mean over pixels where the teacher has a feature (non-zero vector)
     "Distance between rendered and teacher features, averaged over the pixels the teacher labels."
     if rendered.shape != teacher.shape:
         raise ValueError(f"rendered semantic features {list(rendered.shape)} and teacher features {list(teacher.shape)} differ in shape")
+    if kind not in SEMANTIC_LOSSES: raise ValueError(f"semantic loss kind must be one of {SEMANTIC_LOSSES}, got {kind!r}")
     mask = (teacher.abs().sum(-3) > 0).to(rendered.dtype)                       # [...,h,w]
-    if kind == "cosine": per = 1 - F.cosine_similarity(rendered, teacher, dim=-3, eps=1e-6)
-    elif kind == "mse": per = (rendered - teacher).square().mean(-3)
+    cos = lambda a, b: 1 - F.cosine_similarity(a, b, dim=-3, eps=1e-6)
+    if kind == "mse": per = (rendered - teacher).square().mean(-3)
     elif kind == "l1": per = (rendered - teacher).abs().mean(-3)
-    else: raise ValueError(f"semantic loss kind must be 'cosine', 'mse' or 'l1', got {kind!r}")
+    else:
+        per = cos(rendered, teacher) if kind != "centred" else 0
+        if kind != "cosine":
+            u = mean_direction(teacher)
+            per = per + cos(without_direction(rendered, u), without_direction(teacher, u))
     return (per * mask).sum() / mask.sum().clamp_min(1)
 
 def pointmap_loss(pred_points: torch.Tensor, # [B,V,H,W,3] predicted points in view 1's frame

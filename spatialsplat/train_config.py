@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from .backbone import SpatialSplatConfig
+from .objective import SEMANTIC_LOSSES
 
 # %% auto #0
 __all__ = ['TRAIN_PRESETS', 'TrainConfig', 'build_config', 'config_from_args']
@@ -49,7 +50,7 @@ class TrainConfig:
     lpips_weight: float = 0.05  # LPIPS on target colours (NoPoSplat's 0.05); off with a logged notice when its weights are not on disk
     lpips_net: str = "vgg"  # LPIPS backbone: "vgg" (NoPoSplat / pixelSplat training) or "alex"
     semantic_weight: float = 1.0  # rendered coarse semantic field vs the teacher's features of the target view
-    semantic_loss: str = "cosine"  # "cosine" (1 - cos, what label decoding compares), "mse" or "l1"
+    semantic_loss: str = "cosine"  # "cosine" (1 - cos, what label decoding compares), "centred" (without the mean direction), "cosine+centred", "mse" or "l1"
     contrastive_weight: float = 0.1  # contrastive loss on the rendered instance field against the target's instance masks
     contrastive: str = "linear"  # "linear" (the paper's random-partner estimator) or "exact" (the O(P D) identity)
     contrastive_lambda: float = 0.5  # weight of the intra-instance term inside the contrastive loss
@@ -157,7 +158,7 @@ class TrainConfig:
         if self.importance_target is not None and not 0 <= self.importance_target < 1:
             raise ValueError(f"importance_target must be in [0, 1) or None, got {self.importance_target!r}")
         if not 0 <= self.min_lr_ratio <= 1: raise ValueError(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}")
-        if self.semantic_loss not in ("cosine", "mse", "l1"): raise ValueError(f"semantic_loss must be 'cosine', 'mse' or 'l1', got {self.semantic_loss!r}")
+        if self.semantic_loss not in SEMANTIC_LOSSES: raise ValueError(f"semantic_loss must be one of {SEMANTIC_LOSSES}, got {self.semantic_loss!r}")
         if self.contrastive not in ("linear", "exact"): raise ValueError(f"contrastive must be 'linear' or 'exact', got {self.contrastive!r}")
         if not 0 <= self.contrastive_lambda <= 1: raise ValueError(f"contrastive_lambda must be in [0, 1], got {self.contrastive_lambda}")
         if self.lpips_net not in ("vgg", "alex"): raise ValueError(f"lpips_net must be 'vgg' or 'alex', got {self.lpips_net!r}")
