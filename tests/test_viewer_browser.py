@@ -136,8 +136,9 @@ def test_orbit_matches_widgets_and_screenshot(demo):
     scene, page, info, out = demo
     res = run_plan(page, out, [{"do": "orbit", "az": 25.0, "el": -12.0, "zoom": 0.8}, {"do": "viewmat"},
                                {"do": "orbit", "az": 18.0, "el": -8.0, "zoom": 0.9}, {"do": "field", "value": "semantic"},
-                               {"do": "query", "text": "floor", "threshold": 0.6}, {"do": "page_screenshot", "name": "page"}],
+                               {"do": "query", "text": "wall", "threshold": 0.6}, {"do": "page_screenshot", "name": "page"}],
                    width=1100, height=700)
+    assert int(res["steps"][4]["count"]) > 0, "the query highlights nothing: README's picture would show no match"
     got = torch.tensor(res["steps"][1]["viewmat"], dtype=torch.float64).reshape(4, 4)
     torch.testing.assert_close(got, orbit_viewmat(scene.pivot_depth, 25.0, -12.0, 0.8).double(), atol=1e-5, rtol=0)
     img = Image.open(out / "page.png").convert("RGB")
