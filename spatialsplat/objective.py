@@ -77,9 +77,9 @@ def semantic_loss(rendered: torch.Tensor, # [...,D,h,w] rendered coarse semantic
     cos = lambda a, b: 1 - F.cosine_similarity(a, b, dim=-3, eps=1e-6)
     if kind == "mse": per = (rendered - teacher).square().mean(-3)
     elif kind == "l1": per = (rendered - teacher).abs().mean(-3)
-    else:
-        per = cos(rendered, teacher) if kind != "centred" else 0
-        if kind != "cosine":
+    else:                                                                        # "cosine", "centred" or their sum
+        per = cos(rendered, teacher) if "cosine" in kind else 0
+        if "centred" in kind:
             u = mean_direction(teacher)
             per = per + cos(without_direction(rendered, u), without_direction(teacher, u))
     return (per * mask).sum() / mask.sum().clamp_min(1)
