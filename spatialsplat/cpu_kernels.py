@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -15,10 +16,10 @@ import torch
 from .splatting import ALPHA_MAX, ALPHA_THRESHOLD, T_THRESHOLD, finish_render, pack_visible
 
 # %% auto #0
-__all__ = ['LOG_T_STOP', 'COMPILED_DTYPES', 'rasterize_compiled']
+__all__ = ['ROW_MARGIN', 'BAND_ROWS', 'COMPILED_DTYPES', 'backward_bands', 'rasterize_compiled']
 
 # %% ../nbs/02c_cpu_kernels.ipynb #0cb7feb4
-LOG_T_STOP = math.log(T_THRESHOLD)  # a pixel stops before its log transmittance would reach this
+ROW_MARGIN = 1e-3  # slack of the analytic row interval, in sigma and in pixels: rounding never leaves out a passing pixel
 
 @numba.njit(nogil=True, cache=True)
 def _pair_alpha(m2, cn, op, g, xc, yc, half, amax):
@@ -31,77 +32,91 @@ def _pair_alpha(m2, cn, op, g, xc, yc, half, amax):
     return sigma >= 0 and alpha >= ALPHA_THRESHOLD, alpha, raw, vis, dx, dy
 
 @numba.njit(nogil=True, cache=True)
-def _kept_pair(m2, cn, op, g, xc, yc, k, log_t, done, p):
-    "Gaussian g at pixel p as both passes decide it: kept?, alpha, raw alpha, exp(-sigma), dx, dy, log(1 - alpha); the stop marks p done."
+def _kept_pair(m2, cn, op, g, xc, yc, k, trans, done, p):
+    "Gaussian g at pixel p as both passes decide it: kept?, alpha, raw alpha, exp(-sigma), dx, dy, T_p after it; the stop marks p done."
     ok, alpha, raw, vis, dx, dy = _pair_alpha(m2, cn, op, g, xc, yc, k[0], k[1])
-    lg = math.log1p(-np.float64(alpha)) if ok else 0.0
-    if ok and log_t[p] + lg <= LOG_T_STOP:                  # the stop rule: this pair and all behind it are dropped
+    after = trans[p] * (1.0 - np.float64(alpha))
+    if not ok: return False, alpha, raw, vis, dx, dy, after
+    if after <= T_THRESHOLD:                                  # the stop rule: this pair and all behind it are dropped
         done[p] = 1
-        ok = False
-    return ok, alpha, raw, vis, dx, dy, lg
+        return False, alpha, raw, vis, dx, dy, after
+    return True, alpha, raw, vis, dx, dy, after
+
+@numba.njit(nogil=True, cache=True)
+def _row_span(m2, cn, smax, g, yc, x0, x1):
+    "Columns [lo, hi) of the box x0..x1 where Gaussian g can pass the alpha test on the row at height yc (a slightly wider range)."
+    a, b, c = np.float64(cn[g, 0]), np.float64(cn[g, 1]), np.float64(cn[g, 2])
+    det = a * c - b * b
+    if not (a > 0 and det > 0): return x0, x1                 # not an ellipse: visit the whole box
+    dy = np.float64(m2[g, 1]) - yc
+    disc = 2 * a * smax[g] - det * dy * dy
+    if disc < 0: return x0, x0
+    r, mid = math.sqrt(disc) / a, np.float64(m2[g, 0]) + b * dy / a
+    lo = max(x0, int(math.ceil(mid - r - 0.5 - ROW_MARGIN)))
+    return lo, max(lo, min(x1, int(math.floor(mid + r - 0.5 + ROW_MARGIN)) + 1))
 
 # %% ../nbs/02c_cpu_kernels.ipynb #13d743c4
 @numba.njit(nogil=True, cache=True)
-def _forward_images(i0, i1, order, starts, m2, cn, op, col, boxes, xs, ys, k, out, log_t, done, counts):
-    "Composite images i0..i1-1 front to back into out [P,D]; log_t [P] sums log(1 - alpha) over the kept pairs."
+def _forward_band(i, y0, y1, order, starts, m2, cn, op, col, boxes, smax, xs, ys, k, out, trans, done):
+    "Composite rows y0..y1-1 of image i front to back into out [P,D]; trans [P] multiplies (1 - alpha) of the kept pairs. Returns their count."
     H, W, D = len(ys), len(xs), col.shape[1]
     t = np.empty_like(k[:1])
-    for i in range(i0, i1):
-        n = 0
-        for j in range(starts[i], starts[i + 1]):
-            g = order[j]
-            for y in range(boxes[2, g], boxes[3, g]):
-                row = (i * H + y) * W
-                for x in range(boxes[0, g], boxes[1, g]):
-                    p = row + x
-                    if done[p]: continue
-                    ok, alpha, raw, vis, dx, dy, lg = _kept_pair(m2, cn, op, g, xs[x], ys[y], k, log_t, done, p)
-                    if not ok: continue
-                    t[0] = math.exp(log_t[p])
-                    w = alpha * t[0]
-                    for d in range(D): out[p, d] += w * col[g, d]
-                    log_t[p] += lg
-                    n += 1
-        counts[i] = n
+    n = 0
+    for j in range(starts[i], starts[i + 1]):
+        g = order[j]
+        for y in range(max(boxes[2, g], y0), min(boxes[3, g], y1)):
+            row = (i * H + y) * W
+            xa, xb = _row_span(m2, cn, smax, g, ys[y], boxes[0, g], boxes[1, g])
+            for x in range(xa, xb):
+                p = row + x
+                if done[p]: continue
+                ok, alpha, raw, vis, dx, dy, after = _kept_pair(m2, cn, op, g, xs[x], ys[y], k, trans, done, p)
+                if not ok: continue
+                t[0] = trans[p]
+                w = alpha * t[0]
+                for d in range(D): out[p, d] += w * col[g, d]
+                trans[p] = after
+                n += 1
+    return n
 
 # %% ../nbs/02c_cpu_kernels.ipynb #f84551b2
 @numba.njit(nogil=True, cache=True)
-def _backward_images(i0, i1, order, starts, m2, cn, op, col, boxes, xs, ys, k, v_out, total, t_final, extra,
-                     log_t, prefix, done, v_m2, v_cn, v_op, v_col):
-    "The forward loop again, accumulating every kept pair's gradient; the pairs behind come from the totals (S_p - prefix)."
+def _backward_band(i, y0, y1, order, starts, m2, cn, op, col, boxes, smax, xs, ys, k, v_out, total, t_final, extra,
+                   trans, prefix, done, v_geo, v_col):
+    "The forward loop again over rows y0..y1-1 of image i, adding every kept pair's gradient to v_geo [V,6] and v_col [V,D]."
     H, W, D = len(ys), len(xs), col.shape[1]
     t = np.empty_like(k[:1])
-    for i in range(i0, i1):
-        for j in range(starts[i], starts[i + 1]):
-            g = order[j]
-            a0 = a1 = c0 = c1 = c2 = o0 = 0.0
-            for y in range(boxes[2, g], boxes[3, g]):
-                row = (i * H + y) * W
-                for x in range(boxes[0, g], boxes[1, g]):
-                    p = row + x
-                    if done[p]: continue
-                    ok, alpha, raw, vis, dx, dy, lg = _kept_pair(m2, cn, op, g, xs[x], ys[y], k, log_t, done, p)
-                    if not ok: continue
-                    t[0] = math.exp(log_t[p])
-                    w = alpha * t[0]
-                    cg = 0.0
-                    for d in range(D):
-                        cg += col[g, d] * v_out[p, d]
-                        v_col[g, d] += w * v_out[p, d]
-                    prefix[p] += w * cg
-                    inv = 1.0 / (1.0 - alpha)
-                    va = t[0] * cg - (total[p] - prefix[p]) * inv + t_final[p] * inv * extra[p]
-                    if raw > k[1]: va = 0.0                       # no gradient through the clamp
-                    vs = -raw * va
-                    a0 += vs * (cn[g, 0] * dx + cn[g, 1] * dy); a1 += vs * (cn[g, 1] * dx + cn[g, 2] * dy)
-                    c0 += 0.5 * dx * dx * vs; c1 += dx * dy * vs; c2 += 0.5 * dy * dy * vs
-                    o0 += vis * va
-                    log_t[p] += lg
-            v_m2[g, 0] += a0; v_m2[g, 1] += a1
-            v_cn[g, 0] += c0; v_cn[g, 1] += c1; v_cn[g, 2] += c2
-            v_op[g] += o0
+    for j in range(starts[i], starts[i + 1]):
+        g = order[j]
+        a0 = a1 = c0 = c1 = c2 = o0 = 0.0
+        for y in range(max(boxes[2, g], y0), min(boxes[3, g], y1)):
+            row = (i * H + y) * W
+            xa, xb = _row_span(m2, cn, smax, g, ys[y], boxes[0, g], boxes[1, g])
+            for x in range(xa, xb):
+                p = row + x
+                if done[p]: continue
+                ok, alpha, raw, vis, dx, dy, after = _kept_pair(m2, cn, op, g, xs[x], ys[y], k, trans, done, p)
+                if not ok: continue
+                t[0] = trans[p]
+                w = alpha * t[0]
+                cg = 0.0
+                for d in range(D):
+                    cg += col[g, d] * v_out[p, d]
+                    v_col[g, d] += w * v_out[p, d]
+                prefix[p] += w * cg
+                inv = 1.0 / (1.0 - alpha)
+                va = t[0] * cg - (total[p] - prefix[p]) * inv + t_final[p] * inv * extra[p]
+                if raw > k[1]: va = 0.0                       # no gradient through the clamp
+                vs = -raw * va
+                a0 += vs * (cn[g, 0] * dx + cn[g, 1] * dy); a1 += vs * (cn[g, 1] * dx + cn[g, 2] * dy)
+                c0 += 0.5 * dx * dx * vs; c1 += dx * dy * vs; c2 += 0.5 * dy * dy * vs
+                o0 += vis * va
+                trans[p] = after
+        v_geo[g, 0] += a0; v_geo[g, 1] += a1; v_geo[g, 2] += c0; v_geo[g, 3] += c1; v_geo[g, 4] += c2; v_geo[g, 5] += o0
 
 # %% ../nbs/02c_cpu_kernels.ipynb #4db5be22
+BAND_ROWS = 16  # rows per work item of the forward pass
+
 def _np(t: torch.Tensor) -> np.ndarray: return t.detach().contiguous().numpy()
 
 def _image_groups(camera_ids: torch.Tensor, n_images: int) -> tuple[np.ndarray, np.ndarray]:
@@ -111,13 +126,23 @@ def _image_groups(camera_ids: torch.Tensor, n_images: int) -> tuple[np.ndarray, 
     starts[1:] = torch.cumsum(torch.bincount(camera_ids, minlength=n_images), 0)
     return order.numpy(), starts.numpy()
 
-def _run_split(fn, n_images: int, args: tuple, threads: int) -> None:
-    "fn(i0, i1, *args) over consecutive ranges of images, on `threads` Python threads."
-    threads = max(1, min(threads, n_images))
-    if threads == 1: return fn(0, n_images, *args)
-    cuts = np.linspace(0, n_images, threads + 1).round().astype(np.int64)
-    with ThreadPoolExecutor(threads) as ex:
-        list(ex.map(lambda r: fn(int(r[0]), int(r[1]), *args), zip(cuts[:-1], cuts[1:])))
+def backward_bands(height: int) -> int:
+    "Bands per image of the backward pass, each with its own gradient buffers: a fixed rule, so threads never change the sums."
+    return 2 if height >= 32 else 1
+
+def _bands(n_images: int, height: int, rows: int) -> list[tuple[int, int, int]]:
+    "Work items (image, first row, end row) of `rows` rows each."
+    return [(i, y, min(y + rows, height)) for i in range(n_images) for y in range(0, height, rows)]
+
+_POOLS = {}
+
+def _run_bands(fn, bands: list, args, threads: int) -> list:
+    "fn(*band, *args(band)) for every band, on up to `threads` threads of a pool kept for the process; the results in band order."
+    threads = max(1, min(threads, len(bands)))
+    if threads == 1: return [fn(*b, *args(b)) for b in bands]
+    key = (os.getpid(), threads)                             # a forked child must not use its parent's (absent) threads
+    if key not in _POOLS: _POOLS[key] = ThreadPoolExecutor(threads, thread_name_prefix="spatialsplat-composite")
+    return list(_POOLS[key].map(lambda b: fn(*b, *args(b)), bands))
 
 # %% ../nbs/02c_cpu_kernels.ipynb #ffc4d722
 class _CompositeCompiled(torch.autograd.Function):
@@ -127,13 +152,13 @@ class _CompositeCompiled(torch.autograd.Function):
         dt, P, D = colors.dtype, n_images * height * width, colors.shape[1]
         order, starts = _image_groups(camera_ids, n_images)
         xs, ys = (torch.arange(width, dtype=dt) + 0.5).numpy(), (torch.arange(height, dtype=dt) + 0.5).numpy()
-        packed = (order, starts, _np(means2d), _np(conics), _np(opacities), _np(colors), torch.stack(boxes).numpy(), xs, ys,
-                  np.array([0.5, ALPHA_MAX], dtype=xs.dtype))
-        out = torch.zeros(P, D, dtype=dt)
-        log_t, counts = np.zeros(P), np.zeros(n_images, np.int64)
-        _run_split(_forward_images, n_images, packed + (out.numpy(), log_t, np.zeros(P, np.uint8), counts), threads)
-        stats["n_pairs"] = int(counts.sum())
-        T_final = torch.from_numpy(np.exp(log_t)).to(dt)
+        smax = (torch.log(opacities.detach().double().clamp_min(1e-30) / ALPHA_THRESHOLD) + ROW_MARGIN).numpy()  # s_g
+        packed = (order, starts, _np(means2d), _np(conics), _np(opacities), _np(colors), torch.stack(boxes).numpy(), smax,
+                  xs, ys, np.array([0.5, ALPHA_MAX], dtype=xs.dtype))
+        out, trans = torch.zeros(P, D, dtype=dt), np.ones(P)
+        state = packed + (out.numpy(), trans, np.zeros(P, np.uint8))
+        stats["n_pairs"] = int(sum(_run_bands(_forward_band, _bands(n_images, height, BAND_ROWS), lambda b: state, threads)))
+        T_final = torch.from_numpy(trans).to(dt)
         render = out if backgrounds is None else out + (T_final.reshape(n_images, -1, 1) * backgrounds[:, None, :]).reshape(P, D)
         ctx.save_for_backward(means2d, conics, opacities, colors, backgrounds, out, T_final)
         ctx.packed, ctx.dims = packed, (width, height, n_images, threads)
@@ -148,10 +173,12 @@ class _CompositeCompiled(torch.autograd.Function):
         extra = v_alpha.reshape(P).clone()                                    # g_A - bg . g per pixel, as in chapter 2
         if backgrounds is not None: extra -= (v_render.reshape(n_images, -1, D) * backgrounds[:, None, :]).sum(-1).reshape(P)
         total = (out.double() * v_render.double()).sum(-1)                    # S_p: every pair's w c . g, summed per pixel
-        grads = [torch.zeros_like(t) for t in (means2d, conics, opacities, colors)]
-        scratch = (np.zeros(P), np.zeros(P), np.zeros(P, np.uint8))          # log T, prefix, done
-        _run_split(_backward_images, n_images, ctx.packed + (_np(v_render), total.numpy(), _np(T_final), _np(extra))
-                   + scratch + tuple(g.numpy() for g in grads), threads)
+        nb, rows = backward_bands(height), -(-height // backward_bands(height))
+        v_geo, v_col = np.zeros((nb, len(colors), 6)), np.zeros((nb, *colors.shape), dtype=_np(colors).dtype)   # per band
+        state = ctx.packed + (_np(v_render), total.numpy(), _np(T_final), _np(extra), np.ones(P), np.zeros(P), np.zeros(P, np.uint8))
+        _run_bands(_backward_band, _bands(n_images, height, rows), lambda b: state + (v_geo[b[1] // rows], v_col[b[1] // rows]), threads)
+        geo = torch.from_numpy(v_geo.sum(0)).to(means2d.dtype)
+        grads = (geo[:, :2], geo[:, 2:5], geo[:, 5], torch.from_numpy(v_col.sum(0)))
         v_bg = None
         if backgrounds is not None and ctx.needs_input_grad[4]:
             v_bg = (v_render.reshape(n_images, -1, D) * T_final.reshape(n_images, -1, 1)).sum(1)
