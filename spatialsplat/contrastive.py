@@ -13,8 +13,9 @@ from torch.autograd.function import once_differentiable
 from .core import check_tensor
 
 # %% auto #0
-__all__ = ['min_pixels_for', 'random_instance_map', 'quadratic_bytes', 'contrastive_quadratic', 'contrastive_sampled', 'Segments',
-           'segments', 'contrastive_exact', 'contrastive_linear_loop', 'random_partners', 'contrastive_linear']
+__all__ = ['CONTRASTIVE_INTER', 'min_pixels_for', 'random_instance_map', 'quadratic_bytes', 'contrastive_quadratic',
+           'contrastive_sampled', 'Segments', 'segments', 'contrastive_exact', 'contrastive_linear_loop',
+           'random_partners', 'contrastive_linear']
 
 # %% ../nbs/05_contrastive_loss.ipynb #30cf518c
 def min_pixels_for(height: int, # H of the rendered view
@@ -214,36 +215,54 @@ def _segment_sums(x: torch.Tensor, # [V*P,...] per-pixel values
     "Scatter-add per-pixel values into their segments."
     return x.new_zeros(sg.S + 1, *x.shape[1:]).index_add_(0, sg.seg, x)[: sg.S]
 
+CONTRASTIVE_INTER = ("paper", "hinge")  # inter terms: the paper's mean of (1 - cos)/2, or 1 - max(0, cos) per pair (see below)
+
+def _check_inter(inter) -> None:
+    if inter not in CONTRASTIVE_INTER: raise ValueError(f"inter must be one of {CONTRASTIVE_INTER}, got {inter!r}")
+
+def _hinge_cross(mu: torch.Tensor, # [S,D] mean feature of each segment
+                 sg: Segments,
+                ) -> torch.Tensor: # [V] sum over ordered pairs k != l of one view of max(0, <mu_k, mu_l>)
+    "The pairs of instance means that point the same way, summed per view (an S x S Gram matrix: S is small)."
+    same = sg.view[:, None] == sg.view[None, :]
+    same.fill_diagonal_(False)
+    pairs = (mu @ mu.T).clamp_min(0) * same
+    return mu.new_zeros(sg.K.numel()).index_add(0, sg.view, pairs.sum(1))
+
 def _view_terms(intra: torch.Tensor, # [S] s_k of each segment
                 mu: torch.Tensor, # [S,D] mean feature of each segment
                 sg: Segments,
+                inter: str = "paper", # one of CONTRASTIVE_INTER
                ) -> tuple[torch.Tensor, torch.Tensor]: # (s [V], c [V])
-    "Mean intra term and the inter term of every view; the inter pair sum uses |sum mu|^2 - sum |mu|^2."
+    "Mean intra term and the inter term of every view; the paper's pair sum uses |sum mu|^2 - sum |mu|^2."
     V = sg.K.numel()
     K = sg.K.to(mu.dtype).clamp_min(3)                       # views with K <= 2 are masked later; avoid 0/0
     s = mu.new_zeros(V).index_add(0, sg.view, intra) / K
+    if inter == "hinge": return s, 1 - _hinge_cross(mu, sg) / (K * (K - 1))   # mean of 1 - max(0, <mu_k, mu_l>)
     total = mu.new_zeros(V, mu.shape[1]).index_add(0, sg.view, mu)          # [V,D] sum of means
     sq = mu.new_zeros(V).index_add(0, sg.view, (mu * mu).sum(-1))          # [V] sum of |mu_k|^2
     cross = (total * total).sum(-1) - sq                                    # [V] sum over k != l of <mu_k, mu_l>
     c = (1 - cross / (K * (K - 1))) / 2                                     # mean of 1 - (1 + <mu_k, mu_l>)/2
     return s, c
 
-def _exact_terms(features, instance_ids, min_pixels=256):
+def _exact_terms(features, instance_ids, min_pixels=256, inter="paper"):
     V, P, D = features.shape
     sg = segments(instance_ids, min_pixels)
     f = features.reshape(V * P, D)
     mu = _segment_sums(f, sg) / sg.n[:, None]                # [S,D]
     intra = (1 + (mu * mu).sum(-1)) / 2                      # [S] s_k by the identity
-    s, c = _view_terms(intra, mu, sg)
+    s, c = _view_terms(intra, mu, sg, inter)
     return s, c, sg.valid
 
 def contrastive_exact(features: torch.Tensor, # [V,P,D] rendered instance features
                       instance_ids: torch.Tensor, # [V,P] int instance ids per view, 0 = ignore
                       min_pixels: int = 256, # drop instances with fewer pixels (256 at 256 x 256; see min_pixels_for)
                       lambda_sim: float = 0.5, # weight of the intra term
+                      inter: str = "paper", # inter term: "paper" or "hinge" (CONTRASTIVE_INTER)
                      ) -> torch.Tensor: # [] scalar loss
     "The quadratic loss computed exactly in O(P D) through s_k = (1 + |mu_k|^2) / 2."
-    return _run(_exact_terms, features, instance_ids, min_pixels, lambda_sim)
+    _check_inter(inter)
+    return _run(_exact_terms, features, instance_ids, min_pixels, lambda_sim, inter)
 
 # %% ../nbs/05_contrastive_loss.ipynb #bb049591
 def _linear_loop_terms(features, instance_ids, min_pixels=256, generator=None):
@@ -315,7 +334,7 @@ class _PartnerStats(torch.autograd.Function):
         grad = torch.addcmul(t[:, :D], t[:, D:], fp + f.index_select(0, inverse))
         return grad, None, None, None, None
 
-def _linear_terms(features, instance_ids, min_pixels=256, generator=None):
+def _linear_terms(features, instance_ids, min_pixels=256, generator=None, inter="paper"):
     V, P, D = features.shape
     sg = segments(instance_ids, min_pixels)
     f = features.reshape(V * P, D)
@@ -324,7 +343,7 @@ def _linear_terms(features, instance_ids, min_pixels=256, generator=None):
     n = sg.n.to(f.dtype)
     intra = (1 + dot_sums / n) / 2                           # [S] hat s_k
     mu = sums / n[:, None]                                   # [S,D]
-    s, c = _view_terms(intra, mu, sg)
+    s, c = _view_terms(intra, mu, sg, inter)
     return s, c, sg.valid
 
 def contrastive_linear(features: torch.Tensor, # [V,P,D] rendered instance features
@@ -332,6 +351,8 @@ def contrastive_linear(features: torch.Tensor, # [V,P,D] rendered instance featu
                        min_pixels: int = 256, # drop instances with fewer pixels (256 at 256 x 256; see min_pixels_for)
                        lambda_sim: float = 0.5, # weight of the intra term
                        generator: torch.Generator | None = None, # on the features' device; None = torch's global RNG
+                       inter: str = "paper", # inter term: "paper" or "hinge" (CONTRASTIVE_INTER)
                       ) -> torch.Tensor: # [] scalar loss
     "The paper's O(P) estimator: one random partner per pixel inside its instance, plus instance means; vectorised."
-    return _run(_linear_terms, features, instance_ids, min_pixels, lambda_sim, generator)
+    _check_inter(inter)
+    return _run(_linear_terms, features, instance_ids, min_pixels, lambda_sim, generator, inter)

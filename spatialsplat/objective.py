@@ -121,10 +121,11 @@ def compute_losses(pred: SpatialSplatPrediction, # model output for the batch's 
         feats = r["instance"].permute(0, 1, 3, 4, 2).reshape(-1, H * W, F_)       # [B*T, P, F]
         ids = batch["target_instance_ids"].reshape(-1, H * W)
         mp = cfg.min_instance_pixels if cfg.min_instance_pixels is not None else min_pixels_for(H, W)
+        inter = getattr(cfg, "contrastive_inter", "paper")
         if cfg.contrastive == "linear":
-            terms["contrastive"] = contrastive_linear(feats, ids, mp, cfg.contrastive_lambda, generator=generator)
+            terms["contrastive"] = contrastive_linear(feats, ids, mp, cfg.contrastive_lambda, generator=generator, inter=inter)
         else:
-            terms["contrastive"] = contrastive_exact(feats, ids, mp, cfg.contrastive_lambda)
+            terms["contrastive"] = contrastive_exact(feats, ids, mp, cfg.contrastive_lambda, inter=inter)
     if cfg.importance_budget > 0: terms["importance"] = importance_budget(pred.importance, getattr(cfg, "importance_target", None))
     if getattr(cfg, "importance_logit_weight", 0) > 0 and pred.raw_fine is not None:     # raw logits beyond the network's bound
         terms["logit_excess"] = logit_excess(pred.raw_fine[..., -1], cfg.model_config().importance_logit_bound)

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from .backbone import SpatialSplatConfig
+from .contrastive import CONTRASTIVE_INTER
 from .objective import SEMANTIC_LOSSES
 
 # %% auto #0
@@ -54,6 +55,7 @@ class TrainConfig:
     contrastive_weight: float = 0.1  # contrastive loss on the rendered instance field against the target's instance masks
     contrastive: str = "linear"  # "linear" (the paper's random-partner estimator) or "exact" (the O(P D) identity)
     contrastive_lambda: float = 0.5  # weight of the intra-instance term inside the contrastive loss
+    contrastive_inter: str = "paper"  # inter-instance term: "paper" (mean (1 - cos)/2: blind to merges whose means sum to zero) or "hinge" (1 - max(0, cos) per pair; chapter 5)
     min_instance_pixels: int | None = None  # instances smaller than this are ignored; None: min_pixels_for(H, W) (256 px at 256^2)
     importance_budget: float = 0.0  # lambda of the budget on importance scores (selective.importance_budget); 0 = off (the paper)
     importance_target: float | None = None  # the budget pushes only while mean(beta) > this target; None: the plain L1 budget lambda * mean(beta)
@@ -161,6 +163,7 @@ class TrainConfig:
         if self.semantic_loss not in SEMANTIC_LOSSES: raise ValueError(f"semantic_loss must be one of {SEMANTIC_LOSSES}, got {self.semantic_loss!r}")
         if self.contrastive not in ("linear", "exact"): raise ValueError(f"contrastive must be 'linear' or 'exact', got {self.contrastive!r}")
         if not 0 <= self.contrastive_lambda <= 1: raise ValueError(f"contrastive_lambda must be in [0, 1], got {self.contrastive_lambda}")
+        if self.contrastive_inter not in CONTRASTIVE_INTER: raise ValueError(f"contrastive_inter must be one of {CONTRASTIVE_INTER}, got {self.contrastive_inter!r}")
         if self.lpips_net not in ("vgg", "alex"): raise ValueError(f"lpips_net must be 'vgg' or 'alex', got {self.lpips_net!r}")
         if self.amp not in (None, "bf16", "fp16"): raise ValueError(f"amp must be None, 'bf16' or 'fp16', got {self.amp!r}")
         if self.backend not in ("auto", "torch", "numba", "gsplat"): raise ValueError(f"backend must be 'auto', 'torch', 'numba' or 'gsplat', got {self.backend!r}")
