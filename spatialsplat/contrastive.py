@@ -215,7 +215,7 @@ def _segment_sums(x: torch.Tensor, # [V*P,...] per-pixel values
     "Scatter-add per-pixel values into their segments."
     return x.new_zeros(sg.S + 1, *x.shape[1:]).index_add_(0, sg.seg, x)[: sg.S]
 
-CONTRASTIVE_INTER = ("paper", "hinge")  # inter terms: the paper's mean of (1 - cos)/2, or 1 - max(0, cos) per pair (see below)
+CONTRASTIVE_INTER = ("paper", "hinge")  # inter terms: the paper's mean of (1 - <mu_k, mu_l>)/2, or of 1 - max(0, <mu_k, mu_l>) (see below)
 
 def _check_inter(inter) -> None:
     if inter not in CONTRASTIVE_INTER: raise ValueError(f"inter must be one of {CONTRASTIVE_INTER}, got {inter!r}")

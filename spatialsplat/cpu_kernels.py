@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -16,10 +17,10 @@ import torch
 from .splatting import ALPHA_MAX, ALPHA_THRESHOLD, T_THRESHOLD, finish_render, pack_visible
 
 # %% auto #0
-__all__ = ['ROW_MARGIN', 'BAND_ROWS', 'COMPILED_DTYPES', 'backward_bands', 'rasterize_compiled']
+__all__ = ['ROW_MARGIN', 'BAND_ROWS', 'COMPILED_DTYPES', 'row_limits', 'backward_bands', 'rasterize_compiled']
 
 # %% ../nbs/02c_cpu_kernels.ipynb #0cb7feb4
-ROW_MARGIN = 1e-3  # slack of the analytic row interval, in sigma and in pixels: rounding never leaves out a passing pixel
+ROW_MARGIN = 1e-3  # slack of the analytic row interval, in sigma and in pixels (row_limits adds the rounding of sigma itself)
 
 @numba.njit(nogil=True, cache=True)
 def _pair_alpha(m2, cn, op, g, xc, yc, half, amax):
@@ -117,6 +118,16 @@ def _backward_band(i, y0, y1, order, starts, m2, cn, op, col, boxes, smax, xs, y
 # %% ../nbs/02c_cpu_kernels.ipynb #4db5be22
 BAND_ROWS = 16  # rows per work item of the forward pass
 
+def row_limits(opacities: torch.Tensor, # [V] opacities of the entries
+               conics: torch.Tensor, # [V,3] their conics (a, b, c)
+               dtype: torch.dtype, # the dtype the loops compute sigma in
+              ) -> np.ndarray: # [V] float64 s_g plus slack
+    "s_g = log(255 o_g) plus slack: ROW_MARGIN and the float error of sigma, which grows with the ellipse's elongation."
+    a, b, c = conics.detach().double().unbind(-1)
+    s = torch.log(opacities.detach().double().clamp_min(1e-30) / ALPHA_THRESHOLD)
+    elongation = (a * c / (a * c - b * b)).nan_to_num(posinf=1e12).clamp(1, 1e12)   # 1 for a circle, large for a needle
+    return (s + ROW_MARGIN + 32 * torch.finfo(dtype).eps * s.abs() * elongation).numpy()
+
 def _np(t: torch.Tensor) -> np.ndarray: return t.detach().contiguous().numpy()
 
 def _image_groups(camera_ids: torch.Tensor, n_images: int) -> tuple[np.ndarray, np.ndarray]:
@@ -134,14 +145,15 @@ def _bands(n_images: int, height: int, rows: int) -> list[tuple[int, int, int]]:
     "Work items (image, first row, end row) of `rows` rows each."
     return [(i, y, min(y + rows, height)) for i in range(n_images) for y in range(0, height, rows)]
 
-_POOLS = {}
+_POOLS, _POOLS_LOCK = {}, threading.Lock()
 
 def _run_bands(fn, bands: list, args, threads: int) -> list:
     "fn(*band, *args(band)) for every band, on up to `threads` threads of a pool kept for the process; the results in band order."
     threads = max(1, min(threads, len(bands)))
     if threads == 1: return [fn(*b, *args(b)) for b in bands]
     key = (os.getpid(), threads)                             # a forked child must not use its parent's (absent) threads
-    if key not in _POOLS: _POOLS[key] = ThreadPoolExecutor(threads, thread_name_prefix="spatialsplat-composite")
+    with _POOLS_LOCK:                                        # two rendering threads must not both create a pool
+        if key not in _POOLS: _POOLS[key] = ThreadPoolExecutor(threads, thread_name_prefix="spatialsplat-composite")
     return list(_POOLS[key].map(lambda b: fn(*b, *args(b)), bands))
 
 # %% ../nbs/02c_cpu_kernels.ipynb #ffc4d722
@@ -152,7 +164,7 @@ class _CompositeCompiled(torch.autograd.Function):
         dt, P, D = colors.dtype, n_images * height * width, colors.shape[1]
         order, starts = _image_groups(camera_ids, n_images)
         xs, ys = (torch.arange(width, dtype=dt) + 0.5).numpy(), (torch.arange(height, dtype=dt) + 0.5).numpy()
-        smax = (torch.log(opacities.detach().double().clamp_min(1e-30) / ALPHA_THRESHOLD) + ROW_MARGIN).numpy()  # s_g
+        smax = row_limits(opacities, conics, dt)                                 # s_g with its slack
         packed = (order, starts, _np(means2d), _np(conics), _np(opacities), _np(colors), torch.stack(boxes).numpy(), smax,
                   xs, ys, np.array([0.5, ALPHA_MAX], dtype=xs.dtype))
         out, trans = torch.zeros(P, D, dtype=dt), np.ones(P)
@@ -198,7 +210,7 @@ def rasterize_compiled(means: torch.Tensor, # [N,3] world centres
                        near_plane: float = 0.01, far_plane: float = 1e10, radius_clip: float = 0.0, eps2d: float = 0.3,
                        sh_degree: int | None = None, backgrounds: torch.Tensor | None = None,
                        render_mode: str = "RGB", rasterize_mode: str = "classic",
-                       threads: int | None = None, # Python threads over the images; None: torch.get_num_threads()
+                       threads: int | None = None, # Python threads over bands of rows; None: torch.get_num_threads()
                       ) -> tuple[torch.Tensor, torch.Tensor, dict]: # render_colors [C,H,W,X], render_alphas [C,H,W,1], meta
     "`rasterize_torch` on compiled CPU loops: the same rules, answers and gradients (to float rounding), no pair lists."
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
