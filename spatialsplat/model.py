@@ -172,13 +172,14 @@ def activate_gaussians(raw: torch.Tensor, # [...,C] raw Gaussian-head channels (
                        scale_multiplier: float = 0.001,
                        max_scale: float = 0.3,
                        importance_bound: float | None = None, # clamp the importance logit to [-L, L] (straight-through); None: plain sigmoid
+                       opacity_bound: float | None = None, # the same bound on the opacity logit; None: plain sigmoid
                       ) -> dict: # opacities [...], scales [...,3], quats [...,4] wxyz, sh [...,K,3], importance [...]
     "Split and activate the Gaussian head's channels: opacity, scale, quaternion, SH, importance."
     K = (sh_degree + 1) ** 2
     if raw.shape[-1] != 9 + 3 * K:
         raise ValueError(f"raw must have {9 + 3 * K} channels for sh_degree={sh_degree}, got {raw.shape[-1]}")
     o, s, q, sh, beta = raw.split([1, 3, 4, 3 * K, 1], -1)
-    return {"opacities": torch.sigmoid(o[..., 0]),
+    return {"opacities": importance_from_logits(o[..., 0], opacity_bound),
             "scales": (scale_multiplier * F.softplus(s)).clamp_max(max_scale),
             "quats": F.normalize(q, dim=-1, eps=1e-8),
             "sh": sh.unflatten(-1, (3, K)).transpose(-1, -2) * sh_mask(sh_degree).to(sh)[:, None],
@@ -380,14 +381,14 @@ class SpatialSplat(nn.Module):
                  raw_fine: torch.Tensor, raw_coarse: torch.Tensor) -> SpatialSplatPrediction:
         "Activate the raw parameters and pair them with their centres: fine and coarse `GaussianMaps`."
         cfg = self.config
-        act = lambda raw: activate_gaussians(raw, cfg.sh_degree, cfg.scale_multiplier, cfg.max_scale, cfg.importance_logit_bound)
+        act = lambda raw, ob=None: activate_gaussians(raw, cfg.sh_degree, cfg.scale_multiplier, cfg.max_scale, cfg.importance_logit_bound, ob)
         explore = cfg.importance_explore if self.training else 0.0      # inference: always the paper's switch
         pts = geo["pointmaps"]
         hc, wc = semantic.shape[2:4]
         coarse_pts = F.interpolate(pts.flatten(0, 1).permute(0, 3, 1, 2), size=(hc, wc), mode="nearest").permute(0, 2, 3, 1).unflatten(0, pts.shape[:2])
         coarse_inst = F.interpolate(instance.detach().flatten(0, 1).permute(0, 3, 1, 2), size=(hc, wc), mode="nearest").permute(0, 2, 3, 1).unflatten(0, pts.shape[:2])
         fine = GaussianMaps(means=pts, instance=instance, **act(raw_fine))
-        coarse = GaussianMaps(means=coarse_pts, instance=coarse_inst, semantic=semantic, **act(raw_coarse))
+        coarse = GaussianMaps(means=coarse_pts, instance=coarse_inst, semantic=semantic, **act(raw_coarse, cfg.coarse_opacity_logit_bound))
         tau, B = cfg.importance_threshold, pts.shape[0]
         return SpatialSplatPrediction(fine=fine, coarse=coarse, importance_threshold=tau,
                                       raw_fine=raw_fine, raw_coarse=raw_coarse,

@@ -18,7 +18,7 @@ from .render import render, render_semantic_field
 
 # %% auto #0
 __all__ = ['SEMANTIC_LOSSES', 'LOSS_TERMS', 'target_viewmats', 'render_targets', 'mean_direction', 'without_direction',
-           'semantic_loss', 'pointmap_loss', 'compute_losses']
+           'semantic_loss', 'pointmap_loss', 'coverage_loss', 'compute_losses']
 
 # %% ../nbs/09b_objective.ipynb #16938e81
 def target_viewmats(context_viewmats: torch.Tensor, # [B,V,4,4] world-to-camera of the context views (view 1 first)
@@ -38,7 +38,8 @@ def render_targets(pred: SpatialSplatPrediction, # the model's output for B scen
                    height: int, width: int, # target image size
                    semantic_size: tuple[int, int] | None = None, # (h, w) to render the coarse semantic field at; None: skip it
                    backend: str = "auto", # rasteriser backend
-                  ) -> dict: # rgb [B,T,3,H,W], instance [B,T,F,H,W], alpha [B,T,1,H,W], depth [B,T,1,H,W], semantic [B,T,D,h,w]
+                   coarse_alpha: bool = False, # also render the coarse field's alpha at H x W (`coverage_loss`)
+                  ) -> dict: # rgb [B,T,3,H,W], instance [B,T,F,H,W], alpha [B,T,1,H,W], depth [B,T,1,H,W], semantic [B,T,D,h,w], semantic_alpha [B,T,1,H,W]
     "Render every scene's fine Gaussians (colour, instance features) and coarse Gaussians (semantic features) at its target cameras."
     out = {}
     for b in range(len(pred.fine_gaussians)):
@@ -47,6 +48,9 @@ def render_targets(pred: SpatialSplatPrediction, # the model's output for B scen
         if semantic_size is not None:
             parts["semantic"] = render_semantic_field(pred.coarse_gaussians[b], viewmats[b], Ks[b], width, height, semantic_size,
                                                       backend=backend)
+        if coarse_alpha:
+            parts["semantic_alpha"] = render(pred.coarse_gaussians[b], viewmats[b], Ks[b], width, height, rgb=False, features=[],
+                                             backend=backend)["alpha"]
         for k, v in parts.items(): out.setdefault(k, []).append(v.permute(0, 3, 1, 2))   # [T,H,W,C] -> [T,C,H,W]
     return {k: torch.stack(v) for k, v in out.items()}
 
@@ -96,8 +100,22 @@ def pointmap_loss(pred_points: torch.Tensor, # [B,V,H,W,3] predicted points in v
     err = (pred_points - gt).norm(dim=-1) / scale.clamp_min(1e-6)[:, None, None, None]
     return (err * valid).sum() / valid.sum().clamp_min(1)
 
+# %% ../nbs/09b_objective.ipynb #98ef8b6a
+def coverage_loss(alpha: torch.Tensor, # [...,1,H,W] the coarse field's accumulated alpha at full resolution
+                  teacher: torch.Tensor, # [...,D,h,w] the teacher's features (zero vectors: unlabelled); h, w divide H, W
+                 ) -> torch.Tensor: # [] mean of 1 - alpha over the pixels whose teacher cell is labelled
+    "How much of the labelled picture the coarse semantic field leaves uncovered."
+    H, W = alpha.shape[-2:]
+    h, w = teacher.shape[-2:]
+    if alpha.shape[-3] != 1 or alpha.shape[:-3] != teacher.shape[:-3] or H % h or W % w:
+        raise ValueError(f"alpha must be [...,1,H,W] and teacher [...,D,h,w] with the same leading dims and h, w dividing H, W; "
+                         f"got {list(alpha.shape)} and {list(teacher.shape)}")
+    mask = (teacher.abs().sum(-3) > 0).to(alpha.dtype)
+    mask = mask.repeat_interleave(H // h, -2).repeat_interleave(W // w, -1)[..., None, :, :]
+    return ((1 - alpha) * mask).sum() / mask.sum().clamp_min(1)
+
 # %% ../nbs/09b_objective.ipynb #a0738635
-LOSS_TERMS = ("rgb", "lpips", "semantic", "contrastive", "importance", "logit_excess", "points")
+LOSS_TERMS = ("rgb", "lpips", "semantic", "coverage", "contrastive", "importance", "logit_excess", "points")
 
 def compute_losses(pred: SpatialSplatPrediction, # model output for the batch's context views
                    batch: dict, # a batch in data.BATCH_FORMAT
@@ -109,13 +127,15 @@ def compute_losses(pred: SpatialSplatPrediction, # model output for the batch's 
     T, H, W = batch["target_images"].shape[1], *batch["target_images"].shape[-2:]
     h, w = batch["target_features"].shape[-2:]
     cams = target_viewmats(batch["context_viewmats"], batch["target_viewmats"])
-    r = render_targets(pred, cams, batch["target_Ks"], H, W, (h, w) if cfg.semantic_weight > 0 else None, cfg.backend)
+    cover = getattr(cfg, "semantic_coverage_weight", 0.0)
+    r = render_targets(pred, cams, batch["target_Ks"], H, W, (h, w) if cfg.semantic_weight > 0 else None, cfg.backend, cover > 0)
     target = batch["target_images"]
     terms = {"rgb": F.mse_loss(r["rgb"], target)}
     if lpips is not None and cfg.lpips_weight > 0:
         terms["lpips"] = lpips(r["rgb"].flatten(0, 1).clamp(0, 1), target.flatten(0, 1)).mean()
     if cfg.semantic_weight > 0:
         terms["semantic"] = semantic_loss(r["semantic"], batch["target_features"], cfg.semantic_loss)
+    if cover > 0: terms["coverage"] = coverage_loss(r["semantic_alpha"], batch["target_features"])
     if cfg.contrastive_weight > 0:
         F_ = r["instance"].shape[2]
         feats = r["instance"].permute(0, 1, 3, 4, 2).reshape(-1, H * W, F_)       # [B*T, P, F]
@@ -133,6 +153,6 @@ def compute_losses(pred: SpatialSplatPrediction, # model output for the batch's 
         terms["points"] = pointmap_loss(pred.pointmaps, batch["context_depths"], batch["context_Ks"], batch["context_viewmats"])
     weights = {"rgb": cfg.rgb_weight, "lpips": cfg.lpips_weight, "semantic": cfg.semantic_weight,
                "contrastive": cfg.contrastive_weight, "importance": cfg.importance_budget, "points": cfg.point_weight,
-               "logit_excess": getattr(cfg, "importance_logit_weight", 0.0)}
+               "logit_excess": getattr(cfg, "importance_logit_weight", 0.0), "coverage": cover}
     total = sum(weights[k] * v for k, v in terms.items())
     return total, {k: float(v.detach()) for k, v in terms.items()}, r

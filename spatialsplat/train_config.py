@@ -51,6 +51,7 @@ class TrainConfig:
     lpips_weight: float = 0.05  # LPIPS on target colours (NoPoSplat's 0.05); off with a logged notice when its weights are not on disk
     lpips_net: str = "vgg"  # LPIPS backbone: "vgg" (NoPoSplat / pixelSplat training) or "alex"
     semantic_weight: float = 1.0  # rendered coarse semantic field vs the teacher's features of the target view
+    semantic_coverage_weight: float = 0.0  # objective.coverage_loss: the coarse field's alpha at full resolution should cover the labelled pixels
     semantic_loss: str = "cosine"  # "cosine" (1 - cos, what label decoding compares), "centred" (without the mean direction), "cosine+centred", "mse" or "l1"
     contrastive_weight: float = 0.1  # contrastive loss on the rendered instance field against the target's instance masks
     contrastive: str = "linear"  # "linear" (the paper's random-partner estimator) or "exact" (the O(P D) identity)
@@ -149,7 +150,7 @@ class TrainConfig:
                      "accumulate", "log_every", "checkpoint_every", "keep_checkpoints", "val_samples", "max_nonfinite_steps"):
             positive_int(name)
         for name in ("num_workers", "cache_views", "warmup_steps", "val_every", "synthetic_seed", "seed"): positive_int(name, 0)
-        for name in ("rgb_weight", "lpips_weight", "semantic_weight", "contrastive_weight", "importance_budget", "importance_logit_weight", "point_weight",
+        for name in ("rgb_weight", "lpips_weight", "semantic_weight", "semantic_coverage_weight", "contrastive_weight", "importance_budget", "importance_logit_weight", "point_weight",
                      "lr", "backbone_lr", "weight_decay", "grad_clip"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
@@ -182,24 +183,25 @@ class TrainConfig:
 # %% ../nbs/09d_train_config.ipynb #9e729df9
 _CPU_TINY_NET = {"enc_dim": 64, "enc_heads": 4, "dec_dim": 64, "dec_heads": 4, "head_features": 32, "head_last_dim": 16,
                  "head_layer_dims": (16, 32, 64, 64)}
-_CPU_TINY_REMEDIES = {**_CPU_TINY_NET, "importance_logit_bound": 10.0, "importance_explore": 0.1}
+_CPU_TINY_REMEDIES = {**_CPU_TINY_NET, "importance_logit_bound": 10.0, "importance_explore": 0.1, "coarse_opacity_logit_bound": 5.0}
 
 TRAIN_PRESETS = {
     # A 2-core CPU, procedural rooms at 64 x 64, from random weights: the "proof that it learns" run, with chapter 3's
-    # importance remedies (logit bound, exploration, a budget with a target, a pull on logits beyond the bound).
+    # importance remedies (logit bound, exploration, a budget with a target, a pull on logits beyond the bound) and chapter
+    # 9b's for the coarse field (a bound on its opacity logits, a coverage term).
     "cpu_tiny": dict(model="tiny", model_overrides=_CPU_TINY_REMEDIES, coarse_init_scale=0.15, data="synthetic",
                      synthetic_root="outputs/data/synthetic64", synthetic_scenes=64, image_size=64, batch_size=2, num_targets=4,
-                     teacher_dim=512, lpips_weight=0.0, contrastive_weight=0.5, point_weight=1.0, importance_budget=0.005,
+                     teacher_dim=512, semantic_coverage_weight=0.1, lpips_weight=0.0, contrastive_weight=0.5, point_weight=1.0, importance_budget=0.005,
                      importance_target=0.6, importance_logit_weight=0.01, lr=1e-3, backbone_lr=1e-3, warmup_steps=50, max_steps=7000,
                      weight_decay=0.01, num_threads=2, backend="auto", cache_views=8192, log_every=10, checkpoint_every=500,
                      val_every=1000, out_dir="outputs/train/cpu_tiny"),
     # A classroom lab: 10 minutes on a 2-core laptop from random weights, room generation included (cpu_tiny's recipe
-    # with one scene per step, 1500 steps: more updates than two-scene steps in the same time);
+    # with one scene per step, 2000 steps: more updates than two-scene steps in the same time);
     # on a slower machine it stops with a checkpoint after 8.5 minutes of training.
     "lab": dict(model="tiny", model_overrides=_CPU_TINY_REMEDIES,
                 coarse_init_scale=0.15, data="synthetic", synthetic_root="outputs/data/synthetic64", synthetic_scenes=64, image_size=64,
-                batch_size=1, num_targets=4, teacher_dim=512, lpips_weight=0.0, contrastive_weight=0.5, point_weight=1.0,
-                importance_budget=0.005, importance_target=0.6, importance_logit_weight=0.01, lr=1e-3, backbone_lr=1e-3, warmup_steps=50, max_steps=1500,
+                batch_size=1, num_targets=4, teacher_dim=512, semantic_coverage_weight=0.1, lpips_weight=0.0, contrastive_weight=0.5, point_weight=1.0,
+                importance_budget=0.005, importance_target=0.6, importance_logit_weight=0.01, lr=1e-3, backbone_lr=1e-3, warmup_steps=50, max_steps=2000,
                 weight_decay=0.01, num_threads=2, backend="auto", cache_views=4096, time_limit_min=8.5, log_every=10,
                 checkpoint_every=400, val_every=0, out_dir="outputs/train/lab"),
     # The paper's setting: ScanNet at 256 x 256, the large network from a MASt3R checkpoint, 8 GPUs x 16 scenes = 128 per step,
