@@ -108,10 +108,10 @@ def overview(images: torch.Tensor, # [V,3,H,W] the input views
     return np.concatenate([pad(top), np.zeros((4, W, 3), np.uint8), pad(frame)], axis=0)
 
 def _label_counts(g: Gaussians, scene: ExplorerScene, decoding: str) -> dict:
-    "Class name -> number of the kept Gaussians `g` with that label."
+    "How many of the kept Gaussians `g` get each class, and how many none (their coarse semantic feature is zero)."
     labels = gaussian_labels(g.instance, g.semantic, scene.text_embeddings, decoding)
     n = torch.bincount(labels[labels >= 0], minlength=len(scene.class_names))
-    return {c: int(k) for c, k in zip(scene.class_names, n)}
+    return {"kept_per_class": {c: int(k) for c, k in zip(scene.class_names, n)}, "kept_unlabelled": int((labels < 0).sum())}
 
 def write_outputs(scene: ExplorerScene, # what to write
                   out_dir: str | os.PathLike, # the folder (created)
@@ -165,7 +165,7 @@ def write_outputs(scene: ExplorerScene, # what to write
     res = {"gaussians": {"fine_predicted": len(scene.fine), "fine_kept": len(g), "kept_fraction": len(g) / max(1, len(scene.fine)),
                          "coarse_semantic": len(scene.coarse), "threshold": tau},
            "viewer_bytes": viewer["bytes"], "image_size": [scene.height, scene.width], "trajectory": {"frames": frames, "fields": list(TRAJECTORY_FIELDS), "scale": scale},
-           "labels": {"decoding": decoding, "kept_per_class": _label_counts(g, scene, decoding)}, "files": files, **(summary or {})}
+           "labels": {"decoding": decoding, **_label_counts(g, scene, decoding)}, "files": files, **(summary or {})}
     res["timing_s"] = {**res.get("timing_s", {}), **t}
     write_json(out / "summary.json", res)
     return res

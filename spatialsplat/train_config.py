@@ -183,7 +183,8 @@ class TrainConfig:
 # %% ../nbs/09d_train_config.ipynb #9e729df9
 _CPU_TINY_NET = {"enc_dim": 64, "enc_heads": 4, "dec_dim": 64, "dec_heads": 4, "head_features": 32, "head_last_dim": 16,
                  "head_layer_dims": (16, 32, 64, 64)}
-_CPU_TINY_REMEDIES = {**_CPU_TINY_NET, "importance_logit_bound": 10.0, "importance_explore": 0.1, "coarse_opacity_logit_bound": 5.0}
+_IMPORTANCE_REMEDIES = {**_CPU_TINY_NET, "importance_logit_bound": 10.0, "importance_explore": 0.1}
+_CPU_TINY_REMEDIES = {**_IMPORTANCE_REMEDIES, "coarse_opacity_logit_bound": 5.0}
 
 TRAIN_PRESETS = {
     # A 2-core CPU, procedural rooms at 64 x 64, from random weights: the "proof that it learns" run, with chapter 3's
@@ -196,12 +197,13 @@ TRAIN_PRESETS = {
                      weight_decay=0.01, num_threads=2, backend="auto", cache_views=8192, log_every=10, checkpoint_every=500,
                      val_every=1000, out_dir="outputs/train/cpu_tiny"),
     # A classroom lab: 10 minutes on a 2-core laptop from random weights, room generation included (cpu_tiny's recipe
-    # with one scene per step, 2000 steps: more updates than two-scene steps in the same time);
+    # with one scene per step, 1500 steps: more updates than two-scene steps in the same time), without chapter 9b's
+    # coarse-field remedies, which slowed the colour in ten-minute runs (bench/results/lab_attempts/coarse_remedies_*);
     # on a slower machine it stops with a checkpoint after 8.5 minutes of training.
-    "lab": dict(model="tiny", model_overrides=_CPU_TINY_REMEDIES,
+    "lab": dict(model="tiny", model_overrides=_IMPORTANCE_REMEDIES,
                 coarse_init_scale=0.15, data="synthetic", synthetic_root="outputs/data/synthetic64", synthetic_scenes=64, image_size=64,
-                batch_size=1, num_targets=4, teacher_dim=512, semantic_coverage_weight=0.1, lpips_weight=0.0, contrastive_weight=0.5, point_weight=1.0,
-                importance_budget=0.005, importance_target=0.6, importance_logit_weight=0.01, lr=1e-3, backbone_lr=1e-3, warmup_steps=50, max_steps=2000,
+                batch_size=1, num_targets=4, teacher_dim=512, lpips_weight=0.0, contrastive_weight=0.5, point_weight=1.0,
+                importance_budget=0.005, importance_target=0.6, importance_logit_weight=0.01, lr=1e-3, backbone_lr=1e-3, warmup_steps=50, max_steps=1500,
                 weight_decay=0.01, num_threads=2, backend="auto", cache_views=4096, time_limit_min=8.5, log_every=10,
                 checkpoint_every=400, val_every=0, out_dir="outputs/train/lab"),
     # The paper's setting: ScanNet at 256 x 256, the large network from a MASt3R checkpoint, 8 GPUs x 16 scenes = 128 per step,

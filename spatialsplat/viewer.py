@@ -11,6 +11,7 @@ import json
 import math
 import os
 import re
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -321,5 +322,8 @@ def viewer_frame(source: str | os.PathLike | ExplorerScene, # a written page, or
     from IPython.display import HTML
     if _is_scene(source): page = viewer_html(*scene_payload(source, title="spatialsplat viewer", decoding=decoding))
     else: page = Path(source).read_text(encoding="utf-8")
-    return HTML(f'<iframe srcdoc="{html.escape(page, quote=True)}" width="{int(width)}" height="{int(height)}" '
-                f'style="border: 1px solid #444" title="spatialsplat viewer"></iframe>')
+    frame = (f'<iframe srcdoc="{html.escape(page, quote=True)}" width="{int(width)}" height="{int(height)}" '
+             f'style="border: 1px solid #444" title="spatialsplat viewer"></iframe>')
+    with warnings.catch_warnings():        # IPython suggests IFrame, which takes a URL; the page travels inline as srcdoc
+        warnings.filterwarnings("ignore", message="Consider using IPython.display.IFrame")
+        return HTML(frame)
