@@ -385,7 +385,8 @@ class SpatialSplat(nn.Module):
         explore = cfg.importance_explore if self.training else 0.0      # inference: always the paper's switch
         pts = geo["pointmaps"]
         hc, wc = semantic.shape[2:4]
-        coarse_pts = F.interpolate((pts.detach() if cfg.coarse_detach_means else pts).flatten(0, 1).permute(0, 3, 1, 2), size=(hc, wc), mode="nearest").permute(0, 2, 3, 1).unflatten(0, pts.shape[:2])
+        centres = pts.detach() if cfg.coarse_detach_means else pts      # coarse Gaussians sit on the pointmaps at 1/s
+        coarse_pts = F.interpolate(centres.flatten(0, 1).permute(0, 3, 1, 2), size=(hc, wc), mode="nearest").permute(0, 2, 3, 1).unflatten(0, pts.shape[:2])
         coarse_inst = F.interpolate(instance.detach().flatten(0, 1).permute(0, 3, 1, 2), size=(hc, wc), mode="nearest").permute(0, 2, 3, 1).unflatten(0, pts.shape[:2])
         fine = GaussianMaps(means=pts, instance=instance, **act(raw_fine))
         coarse = GaussianMaps(means=coarse_pts, instance=coarse_inst, semantic=semantic, **act(raw_coarse, cfg.coarse_opacity_logit_bound))
