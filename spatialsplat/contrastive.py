@@ -215,15 +215,17 @@ def _segment_sums(x: torch.Tensor, # [V*P,...] per-pixel values
     "Scatter-add per-pixel values into their segments."
     return x.new_zeros(sg.S + 1, *x.shape[1:]).index_add_(0, sg.seg, x)[: sg.S]
 
-CONTRASTIVE_INTER = ("paper", "hinge")  # inter terms: the paper's mean of (1 - <mu_k, mu_l>)/2, or of 1 - max(0, <mu_k, mu_l>) (see below)
+CONTRASTIVE_INTER = ("paper", "hinge", "hinge_cos")  # inter terms: the paper's mean of (1 - <mu_k, mu_l>)/2, of 1 - max(0, <mu_k, mu_l>), or of 1 - max(0, cos(mu_k, mu_l)) (see below)
 
 def _check_inter(inter) -> None:
     if inter not in CONTRASTIVE_INTER: raise ValueError(f"inter must be one of {CONTRASTIVE_INTER}, got {inter!r}")
 
 def _hinge_cross(mu: torch.Tensor, # [S,D] mean feature of each segment
                  sg: Segments,
-                ) -> torch.Tensor: # [V] sum over ordered pairs k != l of one view of max(0, <mu_k, mu_l>)
+                 unit: bool = False, # compare directions only: cosines instead of dot products
+                ) -> torch.Tensor: # [V] sum over ordered pairs k != l of one view of max(0, <mu_k, mu_l>) (or of the cosine)
     "The pairs of instance means that point the same way, summed per view (an S x S Gram matrix: S is small)."
+    if unit: mu = mu / mu.norm(dim=-1, keepdim=True).clamp_min(1e-6)
     same = sg.view[:, None] == sg.view[None, :]
     same.fill_diagonal_(False)
     pairs = (mu @ mu.T).clamp_min(0) * same
@@ -238,7 +240,7 @@ def _view_terms(intra: torch.Tensor, # [S] s_k of each segment
     V = sg.K.numel()
     K = sg.K.to(mu.dtype).clamp_min(3)                       # views with K <= 2 are masked later; avoid 0/0
     s = mu.new_zeros(V).index_add(0, sg.view, intra) / K
-    if inter == "hinge": return s, 1 - _hinge_cross(mu, sg) / (K * (K - 1))   # mean of 1 - max(0, <mu_k, mu_l>)
+    if inter != "paper": return s, 1 - _hinge_cross(mu, sg, inter == "hinge_cos") / (K * (K - 1))   # mean of 1 - max(0, <mu_k, mu_l>)
     total = mu.new_zeros(V, mu.shape[1]).index_add(0, sg.view, mu)          # [V,D] sum of means
     sq = mu.new_zeros(V).index_add(0, sg.view, (mu * mu).sum(-1))          # [V] sum of |mu_k|^2
     cross = (total * total).sum(-1) - sq                                    # [V] sum over k != l of <mu_k, mu_l>
@@ -258,7 +260,7 @@ def contrastive_exact(features: torch.Tensor, # [V,P,D] rendered instance featur
                       instance_ids: torch.Tensor, # [V,P] int instance ids per view, 0 = ignore
                       min_pixels: int = 256, # drop instances with fewer pixels (256 at 256 x 256; see min_pixels_for)
                       lambda_sim: float = 0.5, # weight of the intra term
-                      inter: str = "paper", # inter term: "paper" or "hinge" (CONTRASTIVE_INTER)
+                      inter: str = "paper", # inter term: one of CONTRASTIVE_INTER
                      ) -> torch.Tensor: # [] scalar loss
     "The quadratic loss computed exactly in O(P D) through s_k = (1 + |mu_k|^2) / 2."
     _check_inter(inter)
@@ -351,7 +353,7 @@ def contrastive_linear(features: torch.Tensor, # [V,P,D] rendered instance featu
                        min_pixels: int = 256, # drop instances with fewer pixels (256 at 256 x 256; see min_pixels_for)
                        lambda_sim: float = 0.5, # weight of the intra term
                        generator: torch.Generator | None = None, # on the features' device; None = torch's global RNG
-                       inter: str = "paper", # inter term: "paper" or "hinge" (CONTRASTIVE_INTER)
+                       inter: str = "paper", # inter term: one of CONTRASTIVE_INTER
                       ) -> torch.Tensor: # [] scalar loss
     "The paper's O(P) estimator: one random partner per pixel inside its instance, plus instance means; vectorised."
     _check_inter(inter)

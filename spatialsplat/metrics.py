@@ -17,8 +17,8 @@ from .perceptual import LPIPS, load_lpips, psnr_from_mse, ssim
 # %% auto #0
 __all__ = ['SSIM_CONVENTIONS', 'GUIDED_CLUSTERS', 'LABEL_DECODINGS', 'default_lpips', 'confusion_matrix', 'iou_per_class',
            'mean_iou', 'pixel_accuracy', 'labels_from_features', 'contingency_table', 'adjusted_rand_index', 'kmeans',
-           'instance_clustering', 'guided_labels', 'check_decoding', 'guided_gaussian_labels', 'pixel_labels',
-           'gaussian_labels', 'view_image_metrics', 'view_labels']
+           'instance_clustering', 'interior_pixels', 'instance_separation', 'guided_labels', 'check_decoding',
+           'guided_gaussian_labels', 'pixel_labels', 'gaussian_labels', 'view_image_metrics', 'view_labels']
 
 # %% ../nbs/10a_metrics.ipynb #01afc3d8
 SSIM_CONVENTIONS = {  # column -> `ssim` keyword arguments
@@ -202,6 +202,40 @@ def instance_clustering(features: torch.Tensor, # [...,F] rendered instance feat
     labels, _, _ = kmeans(x, min(k, len(x)), iters=iters, n_init=n_init, seed=seed)
     clusters[m] = labels.to(clusters.device) + 1
     return {"ari": adjusted_rand_index(labels, ids), "k": k, "pixels": int(m.sum()), "clusters": clusters}
+
+# %% ../nbs/10a_metrics.ipynb #80f73089
+def interior_pixels(instance_ids: torch.Tensor, # [H,W] int ids
+                    radius: int = 2, # pixels
+                   ) -> torch.Tensor: # [H,W] bool
+    "Pixels whose (2 radius + 1)^2 neighbourhood (clipped at the image border) holds a single id."
+    check_tensor(instance_ids, "instance_ids", ("H", "W"), dtype="int")
+    if isinstance(radius, bool) or not isinstance(radius, int) or radius < 0: raise ValueError(f"radius must be an int >= 0, got {radius!r}")
+    x = instance_ids[None, None].double()
+    hi, lo = F.max_pool2d(x, 2 * radius + 1, 1, radius), -F.max_pool2d(-x, 2 * radius + 1, 1, radius)
+    return (hi == lo)[0, 0]
+
+def instance_separation(features: torch.Tensor, # [...,F] instance features (rendered, or the head's own per pixel)
+                        instance_ids: torch.Tensor, # [...] int true instance ids, 0 = no instance
+                        min_pixels: int = 1, # instances with fewer pixels are left out
+                        merged_cos: float = 0.8, # pairs whose mean features have a higher cosine count as merged
+                       ) -> dict: # instances, coherence, pairs [n,2] ids, pair_cos [n], merged, nearest_mean_ari
+    "How well the true instances of a view separate in feature space: coherence, cosines of their means, nearest-mean ARI."
+    check_tensor(features, "features", (..., None), dtype="float")
+    check_tensor(instance_ids, "instance_ids", tuple(features.shape[:-1]), dtype="int")
+    ids = instance_ids.long()
+    u, n = torch.unique(ids[ids > 0], return_counts=True)
+    u = u[n >= max(min_pixels, 1)]
+    m = torch.isin(ids, u)
+    x, inv = features[m].double(), torch.searchsorted(u, ids[m])
+    K = len(u)
+    if K == 0: return {"instances": 0, "coherence": float("nan"), "pairs": u.new_zeros(0, 2), "pair_cos": x.new_zeros(0),
+                       "merged": float("nan"), "nearest_mean_ari": float("nan")}
+    mu = x.new_zeros(K, x.shape[-1]).index_add_(0, inv, x) / torch.bincount(inv, minlength=K)[:, None]
+    k, l = torch.triu_indices(K, K, 1)
+    cos = F.cosine_similarity(mu[k], mu[l], dim=-1)
+    return {"instances": K, "coherence": float(mu.square().sum(1).mean()), "pairs": torch.stack([u[k], u[l]], 1), "pair_cos": cos,
+            "merged": float((cos > merged_cos).double().mean()) if len(cos) else float("nan"),
+            "nearest_mean_ari": adjusted_rand_index(torch.cdist(x, mu).argmin(1), inv)}
 
 # %% ../nbs/10a_metrics.ipynb #ead38505
 GUIDED_CLUSTERS = 16  # regions per view for instance-guided decoding (more than the objects in a view: over-segmenting is harmless)

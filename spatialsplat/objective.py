@@ -115,7 +115,18 @@ def coverage_loss(alpha: torch.Tensor, # [...,1,H,W] the coarse field's accumula
     return ((1 - alpha) * mask).sum() / mask.sum().clamp_min(1)
 
 # %% ../nbs/09b_objective.ipynb #a0738635
-LOSS_TERMS = ("rgb", "lpips", "semantic", "coverage", "contrastive", "importance", "logit_excess", "points")
+LOSS_TERMS = ("rgb", "lpips", "semantic", "coverage", "contrastive", "contrastive_context", "importance", "logit_excess", "points")
+
+def _contrastive(feats: torch.Tensor, # [N,H,W,F] instance features, channels last
+                 ids: torch.Tensor, # [N,H,W] their instance masks
+                 cfg, generator: torch.Generator | None) -> torch.Tensor:
+    "Chapter 5's loss over N views as `cfg` configures it (estimator, lambda, inter term, size threshold)."
+    N, H, W, F_ = feats.shape
+    mp = cfg.min_instance_pixels if cfg.min_instance_pixels is not None else min_pixels_for(H, W)
+    inter = getattr(cfg, "contrastive_inter", "paper")
+    f, i = feats.reshape(N, H * W, F_), ids.reshape(N, H * W)
+    if cfg.contrastive == "linear": return contrastive_linear(f, i, mp, cfg.contrastive_lambda, generator=generator, inter=inter)
+    return contrastive_exact(f, i, mp, cfg.contrastive_lambda, inter=inter)
 
 def compute_losses(pred: SpatialSplatPrediction, # model output for the batch's context views
                    batch: dict, # a batch in data.BATCH_FORMAT
@@ -136,16 +147,11 @@ def compute_losses(pred: SpatialSplatPrediction, # model output for the batch's 
     if cfg.semantic_weight > 0:
         terms["semantic"] = semantic_loss(r["semantic"], batch["target_features"], cfg.semantic_loss)
     if cover > 0: terms["coverage"] = coverage_loss(r["semantic_alpha"], batch["target_features"])
-    if cfg.contrastive_weight > 0:
-        F_ = r["instance"].shape[2]
-        feats = r["instance"].permute(0, 1, 3, 4, 2).reshape(-1, H * W, F_)       # [B*T, P, F]
-        ids = batch["target_instance_ids"].reshape(-1, H * W)
-        mp = cfg.min_instance_pixels if cfg.min_instance_pixels is not None else min_pixels_for(H, W)
-        inter = getattr(cfg, "contrastive_inter", "paper")
-        if cfg.contrastive == "linear":
-            terms["contrastive"] = contrastive_linear(feats, ids, mp, cfg.contrastive_lambda, generator=generator, inter=inter)
-        else:
-            terms["contrastive"] = contrastive_exact(feats, ids, mp, cfg.contrastive_lambda, inter=inter)
+    if cfg.contrastive_weight > 0:           # the rendered field at the target views
+        terms["contrastive"] = _contrastive(r["instance"].permute(0, 1, 3, 4, 2).flatten(0, 1), batch["target_instance_ids"].flatten(0, 1), cfg, generator)
+    ctx = getattr(cfg, "contrastive_context_weight", 0.0)
+    if ctx > 0:                              # the head's own features at the context views, before any rendering
+        terms["contrastive_context"] = _contrastive(pred.fine.instance.flatten(0, 1), batch["context_instance_ids"].flatten(0, 1), cfg, generator)
     if cfg.importance_budget > 0: terms["importance"] = importance_budget(pred.importance, getattr(cfg, "importance_target", None))
     if getattr(cfg, "importance_logit_weight", 0) > 0 and pred.raw_fine is not None:     # raw logits beyond the network's bound
         terms["logit_excess"] = logit_excess(pred.raw_fine[..., -1], cfg.model_config().importance_logit_bound)
@@ -153,6 +159,6 @@ def compute_losses(pred: SpatialSplatPrediction, # model output for the batch's 
         terms["points"] = pointmap_loss(pred.pointmaps, batch["context_depths"], batch["context_Ks"], batch["context_viewmats"])
     weights = {"rgb": cfg.rgb_weight, "lpips": cfg.lpips_weight, "semantic": cfg.semantic_weight,
                "contrastive": cfg.contrastive_weight, "importance": cfg.importance_budget, "points": cfg.point_weight,
-               "logit_excess": getattr(cfg, "importance_logit_weight", 0.0), "coverage": cover}
+               "logit_excess": getattr(cfg, "importance_logit_weight", 0.0), "coverage": cover, "contrastive_context": ctx}
     total = sum(weights[k] * v for k, v in terms.items())
     return total, {k: float(v.detach()) for k, v in terms.items()}, r

@@ -56,7 +56,8 @@ class TrainConfig:
     contrastive_weight: float = 0.1  # contrastive loss on the rendered instance field against the target's instance masks
     contrastive: str = "linear"  # "linear" (the paper's random-partner estimator) or "exact" (the O(P D) identity)
     contrastive_lambda: float = 0.5  # weight of the intra-instance term inside the contrastive loss
-    contrastive_inter: str = "paper"  # inter-instance term: "paper" (mean (1 - cos)/2: blind to merges whose means sum to zero) or "hinge" (1 - max(0, cos) per pair; chapter 5)
+    contrastive_context_weight: float = 0.0  # the same contrastive loss on the context views' own instance features (the head's output, unrendered) against their masks
+    contrastive_inter: str = "paper"  # inter-instance term: "paper" (mean (1 - cos)/2: blind to merges whose means sum to zero), "hinge" (1 - max(0, <mu_k, mu_l>) per pair) or "hinge_cos" (1 - max(0, cos(mu_k, mu_l)): directions only); chapter 5
     min_instance_pixels: int | None = None  # instances smaller than this are ignored; None: min_pixels_for(H, W) (256 px at 256^2)
     importance_budget: float = 0.0  # lambda of the budget on importance scores (selective.importance_budget); 0 = off (the paper)
     importance_target: float | None = None  # the budget pushes only while mean(beta) > this target; None: the plain L1 budget lambda * mean(beta)
@@ -150,7 +151,7 @@ class TrainConfig:
                      "accumulate", "log_every", "checkpoint_every", "keep_checkpoints", "val_samples", "max_nonfinite_steps"):
             positive_int(name)
         for name in ("num_workers", "cache_views", "warmup_steps", "val_every", "synthetic_seed", "seed"): positive_int(name, 0)
-        for name in ("rgb_weight", "lpips_weight", "semantic_weight", "semantic_coverage_weight", "contrastive_weight", "importance_budget", "importance_logit_weight", "point_weight",
+        for name in ("rgb_weight", "lpips_weight", "semantic_weight", "semantic_coverage_weight", "contrastive_weight", "contrastive_context_weight", "importance_budget", "importance_logit_weight", "point_weight",
                      "lr", "backbone_lr", "weight_decay", "grad_clip"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
