@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, fields
@@ -25,7 +26,8 @@ import torch.distributed as dist
 import torch.nn as nn
 
 from .core import data_samples_dir, flush_denormals, get_device, machine_info, seed_everything, write_json
-from .data import SceneDataset, collate_views, write_synthetic_dataset
+from .data import LABEL_TABLE, SceneDataset, collate_views, write_label_table, write_scene
+from .rooms import synthetic_scene
 from .standins import StandInInstanceTeacher, StandInSemanticTeacher
 from .model import SpatialSplat, SpatialSplatPrediction, inverse_softplus
 from .pretrained import load_pretrained, save_pretrained
@@ -92,27 +94,40 @@ def set_lr(optimizer: torch.optim.Optimizer, step: int, cfg: TrainConfig) -> flo
     return f
 
 # %% ../nbs/10_training.ipynb #2775d14e
+def _room_ok(folder: Path, seed: int, n_frames: int, size: int) -> bool:
+    "Whether `folder` holds the whole room of `seed` at these settings (its scene.json is the last file written)."
+    try: m = json.loads((folder / "scene.json").read_text())
+    except (OSError, ValueError): return False
+    return m.get("frames") == n_frames and m.get("image_size") == [size, size] and m.get("seed") == seed
+
+def _write_room(root: Path, seed: int, n_frames: int, size: int) -> None:
+    "Write one room into a private folder, then rename it into place: a run started at the same time never sees half a room."
+    folder = root / f"synthetic_{seed:05d}"
+    root.mkdir(parents=True, exist_ok=True)
+    write_label_table(root / LABEL_TABLE)                              # atomic; the same file for every room
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=root))
+    try:
+        write_scene(synthetic_scene(seed, n_frames, size, size), tmp / folder.name)
+        if _room_ok(folder, seed, n_frames, size): return              # another run finished it meanwhile
+        shutil.rmtree(folder, ignore_errors=True)                      # other settings, or left half-written by a killed run
+        try: os.replace(tmp / folder.name, folder)
+        except OSError:                                                # another run renamed its copy in first
+            if not _room_ok(folder, seed, n_frames, size): raise
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+
 def prepare_synthetic(root: str | os.PathLike, # data root for the generated rooms
                       seeds, # room seeds (an iterable of ints)
                       n_frames: int = 48, # frames per room
                       size: int = 64, # frame size (H = W)
                       progress: bool = False, # print one line per generated room
                      ) -> list[Path]: # the scene folders, in seed order
-    "Generate (once) the synthetic rooms a run trains on; rooms already on disk with the same settings are reused."
+    "Generate (once) the synthetic rooms a run trains on; rooms already on disk with the same settings are reused. Safe when several runs share `root`."
     root, out = Path(root), []
     for s in seeds:
         folder = root / f"synthetic_{s:05d}"
-        meta = folder / "scene.json"
-        ok = False
-        if meta.is_file():
-            try:
-                m = json.loads(meta.read_text())
-                ok = m.get("frames") == n_frames and m.get("image_size") == [size, size] and m.get("seed") == s
-            except (OSError, ValueError): ok = False
-        if not ok:
-            if folder.exists(): shutil.rmtree(folder)
+        if not _room_ok(folder, s, n_frames, size):
             t0 = time.perf_counter()
-            write_synthetic_dataset(root, [s], n_frames, size, size)
+            _write_room(root, s, n_frames, size)
             if progress: print(f"generated room {s} ({n_frames} frames at {size}x{size}) in {time.perf_counter() - t0:.1f} s", flush=True)
         out.append(folder)
     return out
