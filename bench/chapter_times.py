@@ -61,12 +61,13 @@ def main(argv=None) -> int:
         except Exception as e:  # a failing cell: record it, go on with the next chapter
             row = {"seconds": None, "ok": False, "error": f"{type(e).__name__}: {str(e).strip().splitlines()[-1][:300]}"}
         row.update(load_average_before=before, load_average_after=[round(x, 2) for x in os.getloadavg()],
-                   within_limit=bool(row["ok"] and row["seconds"] <= LIMIT_S), measured=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+                   within_limit=bool(row["ok"] and row["seconds"] <= LIMIT_S), measured=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                   cpu=machine_info()["cpu"])  # rows measured at other times may come from other machines
         rows[p.name] = row
         print(f"{p.name:36s} {row['seconds'] if row['ok'] else 'FAILED'} s  (load {before[0]} -> {row['load_average_after'][0]})", flush=True)
     result = {"what": "seconds for each chapter run top to bottom as JupyterLab's Run All does (every cell, defaults, fresh kernel, OMP_NUM_THREADS=1)",
-              "limit_s": LIMIT_S, "machine": machine_info(),
-              "note": "measured on the 2-core development machine while other jobs shared it (see each chapter's load averages): upper bounds of a quiet machine's times",
+              "limit_s": LIMIT_S, "machine": machine_info(),  # of the latest measurement; each row names its cpu where known
+              "note": "measured on 2-core development machines (each row names its cpu where recorded; rows without one: Intel Xeon) while other jobs shared them (see each chapter's load averages): upper bounds of a quiet machine's times",
               "chapters": dict(sorted(rows.items()))}
     result["all_within_limit"] = all(r.get("within_limit") for r in result["chapters"].values())
     write_json(out, result)

@@ -118,7 +118,7 @@ def step_env(args) -> dict:
 def _make_rooms(a):
     root, seed, frames, size = a
     torch.set_num_threads(1)
-    from spatialsplat.train import prepare_synthetic
+    from spatialsplat.train_data import prepare_synthetic
     prepare_synthetic(root, [seed], frames, size)
     return seed
 

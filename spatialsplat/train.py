@@ -14,7 +14,6 @@ import os
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, fields
@@ -26,13 +25,12 @@ import torch.distributed as dist
 import torch.nn as nn
 
 from .core import data_samples_dir, flush_denormals, get_device, machine_info, seed_everything, write_json
-from .data import LABEL_TABLE, SceneDataset, collate_views, write_label_table, write_scene
-from .rooms import synthetic_scene
-from .standins import StandInInstanceTeacher, StandInSemanticTeacher
+from .data import SceneDataset, collate_views
 from .model import SpatialSplat, SpatialSplatPrediction, inverse_softplus
 from .pretrained import load_pretrained, save_pretrained
 # TrainConfig is re-exported on purpose: `from spatialsplat.train import TrainConfig, train` is the documented entry point
 from .train_config import TrainConfig, config_from_args
+from .train_data import build_datasets, make_batches
 from .perceptual import load_lpips, psnr
 from .objective import LOSS_TERMS, compute_losses, render_targets, semantic_loss, target_viewmats
 from .checkpoints import LATEST_FILE, MetricsLog, find_checkpoint, load_checkpoint, rng_state, save_checkpoint
@@ -40,9 +38,8 @@ from .checkpoints import LATEST_FILE, MetricsLog, find_checkpoint, load_checkpoi
 _logger = logging.getLogger("spatialsplat.train")
 
 # %% auto #0
-__all__ = ['lr_factor', 'param_groups', 'init_coarse_scale', 'make_optimizer', 'set_lr', 'prepare_synthetic', 'build_datasets',
-           'StepBatches', 'make_batches', 'distributed_env', 'setup_distributed', 'weights_digest', 'TrainResult',
-           'validate', 'train', 'build_model', 'main']
+__all__ = ['lr_factor', 'param_groups', 'init_coarse_scale', 'make_optimizer', 'set_lr', 'distributed_env', 'setup_distributed',
+           'weights_digest', 'TrainResult', 'validate', 'train', 'build_model', 'main']
 
 # %% ../nbs/10_training.ipynb #70e27e58
 def lr_factor(step: int, # optimizer steps taken so far (0 for the first step)
@@ -92,116 +89,6 @@ def set_lr(optimizer: torch.optim.Optimizer, step: int, cfg: TrainConfig) -> flo
     f = lr_factor(step, cfg.warmup_steps, cfg.max_steps, cfg.min_lr_ratio)
     for g in optimizer.param_groups: g["lr"] = g["base_lr"] * f
     return f
-
-# %% ../nbs/10_training.ipynb #2775d14e
-def _room_ok(folder: Path, seed: int, n_frames: int, size: int) -> bool:
-    "Whether `folder` holds the whole room of `seed` at these settings (its scene.json is the last file written)."
-    try: m = json.loads((folder / "scene.json").read_text())
-    except (OSError, ValueError): return False
-    return m.get("frames") == n_frames and m.get("image_size") == [size, size] and m.get("seed") == seed
-
-def _write_room(root: Path, seed: int, n_frames: int, size: int) -> None:
-    "Write one room into a private folder, then rename it into place: a run started at the same time never sees half a room."
-    folder = root / f"synthetic_{seed:05d}"
-    root.mkdir(parents=True, exist_ok=True)
-    write_label_table(root / LABEL_TABLE)                              # atomic; the same file for every room
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=root))
-    try:
-        write_scene(synthetic_scene(seed, n_frames, size, size), tmp / folder.name)
-        if _room_ok(folder, seed, n_frames, size): return              # another run finished it meanwhile
-        shutil.rmtree(folder, ignore_errors=True)                      # other settings, or left half-written by a killed run
-        try: os.replace(tmp / folder.name, folder)
-        except OSError:                                                # another run renamed its copy in first
-            if not _room_ok(folder, seed, n_frames, size): raise
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-
-def prepare_synthetic(root: str | os.PathLike, # data root for the generated rooms
-                      seeds, # room seeds (an iterable of ints)
-                      n_frames: int = 48, # frames per room
-                      size: int = 64, # frame size (H = W)
-                      progress: bool = False, # print one line per generated room
-                     ) -> list[Path]: # the scene folders, in seed order
-    "Generate (once) the synthetic rooms a run trains on; rooms already on disk with the same settings are reused. Safe when several runs share `root`."
-    root, out = Path(root), []
-    for s in seeds:
-        folder = root / f"synthetic_{s:05d}"
-        if not _room_ok(folder, s, n_frames, size):
-            t0 = time.perf_counter()
-            _write_room(root, s, n_frames, size)
-            if progress: print(f"generated room {s} ({n_frames} frames at {size}x{size}) in {time.perf_counter() - t0:.1f} s", flush=True)
-        out.append(folder)
-    return out
-
-def _teacher(kind: str, cfg: TrainConfig, semantic: bool):
-    "The teacher object a dataset uses, from a config string."
-    from spatialsplat.teachers import CachedTeacher
-    if semantic and kind == "standin": return StandInSemanticTeacher(dim=cfg.teacher_dim, stride=cfg.model_config().semantic_downsample)
-    if not semantic and kind == "gt": return None
-    if not semantic and kind == "standin": return StandInInstanceTeacher()
-    return CachedTeacher(cfg.teacher_cache, name=kind)
-
-def _scene_source(spec: str) -> str | Path:
-    return data_samples_dir() / "synthetic" if spec == "samples" else Path(spec)
-
-def build_datasets(cfg: TrainConfig, # data settings
-                   progress: bool = False, # report room generation
-                  ) -> tuple[SceneDataset, SceneDataset | None]: # (training set, validation set or None)
-    "The training and validation datasets of a run (generating synthetic rooms when needed)."
-    if cfg.data == "synthetic":
-        seeds = range(cfg.synthetic_seed, cfg.synthetic_seed + cfg.synthetic_scenes)
-        source = prepare_synthetic(cfg.synthetic_root, seeds, cfg.synthetic_frames, cfg.image_size, progress)
-    else: source = Path(cfg.data)
-    kw = dict(size=cfg.image_size, semantic_teacher=_teacher(cfg.semantic_teacher, cfg, True),
-              instance_teacher=_teacher(cfg.instance_teacher, cfg, False), seed=cfg.seed)
-    train_ds = SceneDataset(source, mode="train", frame_gap=cfg.frame_gap, num_targets=cfg.num_targets, cache_views=cfg.cache_views, **kw)
-    val_ds = None
-    if cfg.val_data is not None:
-        val_ds = SceneDataset(_scene_source(cfg.val_data), mode="train", frame_gap=cfg.frame_gap, num_targets=cfg.num_targets, **kw)
-    return train_ds, val_ds
-
-# %% ../nbs/10_training.ipynb #072a3078
-class StepBatches(torch.utils.data.Sampler):
-    "Batches of dataset indices as a pure function of (seed, micro-step, rank): any step can be re-created, so resuming needs no loader state."
-    def __init__(self, n: int, # dataset length
-                 batch_size: int, # per process
-                 seed: int = 0,
-                 start: int = 0, # first micro-step to yield
-                 rank: int = 0, world_size: int = 1):
-        if n < batch_size * world_size:
-            raise ValueError(f"the dataset has {n} samples; one step needs batch_size x processes = {batch_size} x {world_size}")
-        self.n, self.bs, self.seed, self.start, self.rank, self.world = n, batch_size, seed, start, rank, world_size
-        self.per_epoch = n // (batch_size * world_size)                 # micro-steps per epoch (the remainder is dropped)
-
-    def batch(self, micro_step: int) -> tuple[int, list[int]]: # (epoch, indices)
-        "The epoch and this rank's dataset indices of micro-step `micro_step`."
-        epoch, pos = divmod(micro_step, self.per_epoch)
-        perm = torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed * 1_000_003 + epoch))
-        g = self.bs * self.world
-        lo = pos * g + self.rank * self.bs
-        return epoch, perm[lo:lo + self.bs].tolist()
-
-    def __iter__(self):
-        m = self.start
-        while True:
-            epoch, idx = self.batch(m)
-            yield [(epoch, i) for i in idx]
-            m += 1
-
-class _EpochItems(torch.utils.data.Dataset):
-    "Indexes a SceneDataset by (epoch, index) so the target views drawn depend on the epoch, also inside worker processes."
-    def __init__(self, ds): self.ds = ds
-    def __len__(self): return len(self.ds)
-    def __getitem__(self, key):
-        epoch, i = key
-        if getattr(self.ds, "epoch", epoch) != epoch: self.ds.set_epoch(epoch)
-        return self.ds[i]
-
-def make_batches(ds: SceneDataset, cfg: TrainConfig, start: int = 0, rank: int = 0, world_size: int = 1):
-    "An endless iterator of collated batches starting at micro-step `start` (the same batches after a resume)."
-    sampler = StepBatches(len(ds), cfg.batch_size, cfg.seed, start, rank, world_size)
-    loader = torch.utils.data.DataLoader(_EpochItems(ds), batch_sampler=sampler, collate_fn=collate_views, num_workers=cfg.num_workers,
-                                         persistent_workers=False)
-    return iter(loader)
 
 # %% ../nbs/10_training.ipynb #4d9c2208
 def distributed_env() -> tuple[int, int, int]: # (rank, world size, local rank)
