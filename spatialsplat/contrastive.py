@@ -13,9 +13,9 @@ from torch.autograd.function import once_differentiable
 from .core import check_tensor
 
 # %% auto #0
-__all__ = ['CONTRASTIVE_INTER', 'min_pixels_for', 'random_instance_map', 'quadratic_bytes', 'contrastive_quadratic',
-           'contrastive_sampled', 'Segments', 'segments', 'contrastive_exact', 'contrastive_linear_loop',
-           'random_partners', 'contrastive_linear']
+__all__ = ['CONTRASTIVE_COMBINE', 'CONTRASTIVE_INTER', 'min_pixels_for', 'random_instance_map', 'quadratic_bytes',
+           'contrastive_quadratic', 'contrastive_sampled', 'Segments', 'segments', 'contrastive_exact',
+           'contrastive_linear_loop', 'random_partners', 'contrastive_linear']
 
 # %% ../nbs/05_contrastive_loss.ipynb #30cf518c
 def min_pixels_for(height: int, # H of the rendered view
@@ -62,25 +62,32 @@ def _check_inputs(features, instance_ids, min_pixels, lambda_sim) -> torch.dtype
         raise ValueError(f"lambda_sim must be a number in [0, 1], got {lambda_sim!r}")
     return torch.float64 if features.dtype == torch.float64 else torch.float32
 
+CONTRASTIVE_COMBINE = ("sum", "product")  # -log(lambda*s + (1-lambda)*c) as the paper, or -(lambda*log s + (1-lambda)*log c) (see below)
+
+def _check_combine(combine) -> None:
+    if combine not in CONTRASTIVE_COMBINE: raise ValueError(f"combine must be one of {CONTRASTIVE_COMBINE}, got {combine!r}")
+
 def _views_to_loss(s: torch.Tensor, # [V] mean intra term of each view
                    c: torch.Tensor, # [V] inter term of each view
                    valid: torch.Tensor, # [V] bool: the view has K > 2 instances
                    lambda_sim: float,
                    features: torch.Tensor, # [V,P,D] the input, so a zero loss still has a gradient path
                    eps: float = 1e-6, # lower clamp of the log's argument
+                   combine: str = "sum", # "sum": the paper's -log(lambda*s + (1-lambda)*c); "product": -(lambda*log s + (1-lambda)*log c)
                   ) -> torch.Tensor: # [] scalar
-    "The rule every implementation shares: mean over views with K > 2 of -log(lambda*s + (1-lambda)*c); 0 if none."
+    "The rule every implementation shares: mean over views with K > 2 of -log(lambda*s + (1-lambda)*c) (or the product form); 0 if none."
     if not bool(valid.any()): return features.sum() * 0.0
-    arg = lambda_sim * s + (1.0 - lambda_sim) * c
-    loss = -torch.log(arg.clamp_min(eps))
+    if combine == "sum": loss = -torch.log((lambda_sim * s + (1.0 - lambda_sim) * c).clamp_min(eps))
+    else: loss = -(lambda_sim * torch.log(s.clamp_min(eps)) + (1.0 - lambda_sim) * torch.log(c.clamp_min(eps)))
     return torch.where(valid, loss, torch.zeros_like(loss)).sum() / valid.sum()
 
-def _run(terms, features, instance_ids, min_pixels, lambda_sim, *args) -> torch.Tensor:
+def _run(terms, features, instance_ids, min_pixels, lambda_sim, *args, combine: str = "sum") -> torch.Tensor:
     "Check the inputs, compute the per-view terms with `terms(f, ids, min_pixels, *args)`, combine the views."
     dtype = _check_inputs(features, instance_ids, min_pixels, lambda_sim)
     f = features.to(dtype)
     s, c, valid = terms(f, instance_ids.long(), min_pixels, *args)
-    return _views_to_loss(s, c, valid, lambda_sim, f)
+    _check_combine(combine)
+    return _views_to_loss(s, c, valid, lambda_sim, f, combine=combine)
 
 # %% ../nbs/05_contrastive_loss.ipynb #f5e7907f
 def quadratic_bytes(n_pixels: int | list[int], # labelled pixels of one view, or of each view of a batch
@@ -261,10 +268,11 @@ def contrastive_exact(features: torch.Tensor, # [V,P,D] rendered instance featur
                       min_pixels: int = 256, # drop instances with fewer pixels (256 at 256 x 256; see min_pixels_for)
                       lambda_sim: float = 0.5, # weight of the intra term
                       inter: str = "paper", # inter term: one of CONTRASTIVE_INTER
+                      combine: str = "sum", # how s and c meet: one of CONTRASTIVE_COMBINE
                      ) -> torch.Tensor: # [] scalar loss
     "The quadratic loss computed exactly in O(P D) through s_k = (1 + |mu_k|^2) / 2."
     _check_inter(inter)
-    return _run(_exact_terms, features, instance_ids, min_pixels, lambda_sim, inter)
+    return _run(_exact_terms, features, instance_ids, min_pixels, lambda_sim, inter, combine=combine)
 
 # %% ../nbs/05_contrastive_loss.ipynb #bb049591
 def _linear_loop_terms(features, instance_ids, min_pixels=256, generator=None):
@@ -354,7 +362,8 @@ def contrastive_linear(features: torch.Tensor, # [V,P,D] rendered instance featu
                        lambda_sim: float = 0.5, # weight of the intra term
                        generator: torch.Generator | None = None, # on the features' device; None = torch's global RNG
                        inter: str = "paper", # inter term: one of CONTRASTIVE_INTER
+                       combine: str = "sum", # how s and c meet: one of CONTRASTIVE_COMBINE
                       ) -> torch.Tensor: # [] scalar loss
     "The paper's O(P) estimator: one random partner per pixel inside its instance, plus instance means; vectorised."
     _check_inter(inter)
-    return _run(_linear_terms, features, instance_ids, min_pixels, lambda_sim, generator, inter)
+    return _run(_linear_terms, features, instance_ids, min_pixels, lambda_sim, generator, inter, combine=combine)

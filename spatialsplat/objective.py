@@ -123,10 +123,10 @@ def _contrastive(feats: torch.Tensor, # [N,H,W,F] instance features, channels la
     "Chapter 5's loss over N views as `cfg` configures it (estimator, lambda, inter term, size threshold)."
     N, H, W, F_ = feats.shape
     mp = cfg.min_instance_pixels if cfg.min_instance_pixels is not None else min_pixels_for(H, W)
-    inter = getattr(cfg, "contrastive_inter", "paper")
+    inter, combine = getattr(cfg, "contrastive_inter", "paper"), getattr(cfg, "contrastive_combine", "sum")
     f, i = feats.reshape(N, H * W, F_), ids.reshape(N, H * W)
-    if cfg.contrastive == "linear": return contrastive_linear(f, i, mp, cfg.contrastive_lambda, generator=generator, inter=inter)
-    return contrastive_exact(f, i, mp, cfg.contrastive_lambda, inter=inter)
+    if cfg.contrastive == "linear": return contrastive_linear(f, i, mp, cfg.contrastive_lambda, generator=generator, inter=inter, combine=combine)
+    return contrastive_exact(f, i, mp, cfg.contrastive_lambda, inter=inter, combine=combine)
 
 def compute_losses(pred: SpatialSplatPrediction, # model output for the batch's context views
                    batch: dict, # a batch in data.BATCH_FORMAT

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from .backbone import SpatialSplatConfig
-from .contrastive import CONTRASTIVE_INTER
+from .contrastive import CONTRASTIVE_COMBINE, CONTRASTIVE_INTER
 from .objective import SEMANTIC_LOSSES
 
 # %% auto #0
@@ -58,6 +58,7 @@ class TrainConfig:
     contrastive_lambda: float = 0.5  # weight of the intra-instance term inside the contrastive loss
     contrastive_context_weight: float = 0.0  # the same contrastive loss on the context views' own instance features (the head's output, unrendered) against their masks
     contrastive_inter: str = "paper"  # inter-instance term: "paper" (mean (1 - cos)/2: blind to merges whose means sum to zero), "hinge" (1 - max(0, <mu_k, mu_l>) per pair) or "hinge_cos" (1 - max(0, cos(mu_k, mu_l)): directions only); chapter 5
+    contrastive_combine: str = "sum"  # how the intra term s and inter term c meet: "sum" (the paper's -log(lambda s + (1-lambda) c), indifferent to which improves) or "product" (-(lambda log s + (1-lambda) log c): neither may fall to 0); chapter 5
     min_instance_pixels: int | None = None  # instances smaller than this are ignored; None: min_pixels_for(H, W) (256 px at 256^2)
     importance_budget: float = 0.0  # lambda of the budget on importance scores (selective.importance_budget); 0 = off (the paper)
     importance_target: float | None = None  # the budget pushes only while mean(beta) > this target; None: the plain L1 budget lambda * mean(beta)
@@ -166,6 +167,7 @@ class TrainConfig:
         if self.contrastive not in ("linear", "exact"): raise ValueError(f"contrastive must be 'linear' or 'exact', got {self.contrastive!r}")
         if not 0 <= self.contrastive_lambda <= 1: raise ValueError(f"contrastive_lambda must be in [0, 1], got {self.contrastive_lambda}")
         if self.contrastive_inter not in CONTRASTIVE_INTER: raise ValueError(f"contrastive_inter must be one of {CONTRASTIVE_INTER}, got {self.contrastive_inter!r}")
+        if self.contrastive_combine not in CONTRASTIVE_COMBINE: raise ValueError(f"contrastive_combine must be one of {CONTRASTIVE_COMBINE}, got {self.contrastive_combine!r}")
         if self.lpips_net not in ("vgg", "alex"): raise ValueError(f"lpips_net must be 'vgg' or 'alex', got {self.lpips_net!r}")
         if self.amp not in (None, "bf16", "fp16"): raise ValueError(f"amp must be None, 'bf16' or 'fp16', got {self.amp!r}")
         if self.backend not in ("auto", "torch", "numba", "gsplat"): raise ValueError(f"backend must be 'auto', 'torch', 'numba' or 'gsplat', got {self.backend!r}")
