@@ -30,20 +30,20 @@ def _room_ok(folder: Path, seed: int, n_frames: int, size: int) -> bool:
     except (OSError, ValueError): return False
     return m.get("frames") == n_frames and m.get("image_size") == [size, size] and m.get("seed") == seed
 
-def _write_room(root: Path, seed: int, n_frames: int, size: int) -> None:
+def _write_room(root: Path, seed: int, n_frames: int, size: int) -> bool: # False: another run's copy was kept
     "Write one room into a private folder, then rename it into place: a run started at the same time never sees half a room."
     folder = root / f"synthetic_{seed:05d}"
-    root.mkdir(parents=True, exist_ok=True)
-    write_label_table(root / LABEL_TABLE)                              # atomic; the same file for every room
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=root))
-    try:
-        write_scene(synthetic_scene(seed, n_frames, size, size), tmp / folder.name)
-        if _room_ok(folder, seed, n_frames, size): return              # another run finished it meanwhile
-        shutil.rmtree(folder, ignore_errors=True)                      # other settings, or left half-written by a killed run
-        try: os.replace(tmp / folder.name, folder)
-        except OSError:                                                # another run renamed its copy in first
-            if not _room_ok(folder, seed, n_frames, size): raise
-    finally: shutil.rmtree(tmp, ignore_errors=True)
+    write_label_table(root / LABEL_TABLE)                              # atomic; also creates root
+    with tempfile.TemporaryDirectory(prefix=f".{folder.name}.", dir=root) as tmp:
+        mine = Path(tmp) / folder.name
+        write_scene(synthetic_scene(seed, n_frames, size, size), mine)
+        for _ in range(3):
+            try: os.rename(mine, folder); return True                  # fails while any folder has the name
+            except OSError:
+                if _room_ok(folder, seed, n_frames, size): return False   # another run's whole room: keep it
+            try: os.rename(folder, Path(tmp) / "stale")                # other settings, or half-written by a killed run
+            except FileNotFoundError: pass
+        raise OSError(f"could not put room {seed} into place at {folder}")
 
 def prepare_synthetic(root: str | os.PathLike, # data root for the generated rooms
                       seeds, # room seeds (an iterable of ints)
@@ -57,8 +57,7 @@ def prepare_synthetic(root: str | os.PathLike, # data root for the generated roo
         folder = root / f"synthetic_{s:05d}"
         if not _room_ok(folder, s, n_frames, size):
             t0 = time.perf_counter()
-            _write_room(root, s, n_frames, size)
-            if progress: print(f"generated room {s} ({n_frames} frames at {size}x{size}) in {time.perf_counter() - t0:.1f} s", flush=True)
+            if _write_room(root, s, n_frames, size) and progress: print(f"generated room {s} ({n_frames} frames at {size}x{size}) in {time.perf_counter() - t0:.1f} s", flush=True)
         out.append(folder)
     return out
 
