@@ -24,7 +24,7 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 
-from .core import data_samples_dir, flush_denormals, get_device, machine_info, seed_everything, write_json
+from .core import flush_denormals, get_device, machine_info, seed_everything, write_json
 from .data import SceneDataset, collate_views
 from .model import SpatialSplat, SpatialSplatPrediction, inverse_softplus
 from .pretrained import load_pretrained, save_pretrained
