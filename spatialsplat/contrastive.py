@@ -84,9 +84,9 @@ def _views_to_loss(s: torch.Tensor, # [V] mean intra term of each view
 def _run(terms, features, instance_ids, min_pixels, lambda_sim, *args, combine: str = "sum") -> torch.Tensor:
     "Check the inputs, compute the per-view terms with `terms(f, ids, min_pixels, *args)`, combine the views."
     dtype = _check_inputs(features, instance_ids, min_pixels, lambda_sim)
+    _check_combine(combine)
     f = features.to(dtype)
     s, c, valid = terms(f, instance_ids.long(), min_pixels, *args)
-    _check_combine(combine)
     return _views_to_loss(s, c, valid, lambda_sim, f, combine=combine)
 
 # %% ../nbs/05_contrastive_loss.ipynb #f5e7907f
@@ -247,7 +247,7 @@ def _view_terms(intra: torch.Tensor, # [S] s_k of each segment
     V = sg.K.numel()
     K = sg.K.to(mu.dtype).clamp_min(3)                       # views with K <= 2 are masked later; avoid 0/0
     s = mu.new_zeros(V).index_add(0, sg.view, intra) / K
-    if inter != "paper": return s, 1 - _hinge_cross(mu, sg, inter == "hinge_cos") / (K * (K - 1))   # mean of 1 - max(0, <mu_k, mu_l>)
+    if inter != "paper": return s, 1 - _hinge_cross(mu, sg, inter == "hinge_cos") / (K * (K - 1))   # mean of 1 - max(0, <mu_k, mu_l>) (or of the cosine)
     total = mu.new_zeros(V, mu.shape[1]).index_add(0, sg.view, mu)          # [V,D] sum of means
     sq = mu.new_zeros(V).index_add(0, sg.view, (mu * mu).sum(-1))          # [V] sum of |mu_k|^2
     cross = (total * total).sum(-1) - sq                                    # [V] sum over k != l of <mu_k, mu_l>

@@ -37,12 +37,12 @@ def _write_room(root: Path, seed: int, n_frames: int, size: int) -> bool: # Fals
     with tempfile.TemporaryDirectory(prefix=f".{folder.name}.", dir=root) as tmp:
         mine = Path(tmp) / folder.name
         write_scene(synthetic_scene(seed, n_frames, size, size), mine)
-        for _ in range(3):
+        for attempt in range(3):
             try: os.rename(mine, folder); return True                  # fails while any folder has the name
             except OSError:
                 if _room_ok(folder, seed, n_frames, size): return False   # another run's whole room: keep it
-            try: os.rename(folder, Path(tmp) / "stale")                # other settings, or half-written by a killed run
-            except FileNotFoundError: pass
+            try: os.rename(folder, Path(tmp) / f"stale{attempt}")      # other settings, or half-written by a killed run
+            except FileNotFoundError: pass                             # another run moved it first
         raise OSError(f"could not put room {seed} into place at {folder}")
 
 def prepare_synthetic(root: str | os.PathLike, # data root for the generated rooms
@@ -57,7 +57,8 @@ def prepare_synthetic(root: str | os.PathLike, # data root for the generated roo
         folder = root / f"synthetic_{s:05d}"
         if not _room_ok(folder, s, n_frames, size):
             t0 = time.perf_counter()
-            if _write_room(root, s, n_frames, size) and progress: print(f"generated room {s} ({n_frames} frames at {size}x{size}) in {time.perf_counter() - t0:.1f} s", flush=True)
+            if _write_room(root, s, n_frames, size) and progress:
+                print(f"generated room {s} ({n_frames} frames at {size}x{size}) in {time.perf_counter() - t0:.1f} s", flush=True)
         out.append(folder)
     return out
 
