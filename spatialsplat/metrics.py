@@ -17,9 +17,8 @@ from .perceptual import LPIPS, load_lpips, psnr_from_mse, ssim
 # %% auto #0
 __all__ = ['SSIM_CONVENTIONS', 'GUIDED_CLUSTERS', 'LABEL_DECODINGS', 'default_lpips', 'confusion_matrix', 'iou_per_class',
            'mean_iou', 'pixel_accuracy', 'labels_from_features', 'contingency_table', 'adjusted_rand_index', 'kmeans',
-           'instance_clustering', 'interior_pixels', 'instance_separation', 'pointmap_normals', 'guided_labels',
-           'check_decoding', 'guided_gaussian_labels', 'pixel_labels', 'gaussian_labels', 'view_image_metrics',
-           'view_labels']
+           'instance_clustering', 'interior_pixels', 'instance_separation', 'guided_labels', 'check_decoding',
+           'guided_gaussian_labels', 'pixel_labels', 'gaussian_labels', 'view_image_metrics', 'view_labels']
 
 # %% ../nbs/10a_metrics.ipynb #01afc3d8
 SSIM_CONVENTIONS = {  # column -> `ssim` keyword arguments
@@ -237,18 +236,6 @@ def instance_separation(features: torch.Tensor, # [...,F] instance features (ren
     return {"instances": K, "coherence": float(mu.square().sum(1).mean()), "pairs": torch.stack([u[k], u[l]], 1), "pair_cos": cos,
             "merged": float((cos > merged_cos).double().mean()) if len(cos) else float("nan"),
             "nearest_mean_ari": adjusted_rand_index(torch.cdist(x, mu).argmin(1), inv)}
-
-# %% ../nbs/10a_metrics.ipynb #5972bce2
-def pointmap_normals(points: torch.Tensor, # [...,H,W,3] a pointmap (any frame), H, W >= 2
-                    ) -> torch.Tensor: # [...,H,W,3] unit normals (zero where the derivatives are parallel)
-    "Surface normals of a pointmap: cross product of its image-axis derivatives (central inside, one-sided at the edges)."
-    check_tensor(points, "points", (..., "H", "W", 3), dtype="float")
-    if min(points.shape[-3:-1]) < 2: raise ValueError(f"points must be at least 2 x 2 pixels ([...,H,W,3]), got {list(points.shape)}")
-    def diff(p, dim):                                       # derivative along `dim` in pixels
-        d = torch.cat([p.narrow(dim, 1, 1) - p.narrow(dim, 0, 1), p.narrow(dim, 2, p.shape[dim] - 2) - p.narrow(dim, 0, p.shape[dim] - 2),
-                       p.narrow(dim, -1, 1) - p.narrow(dim, -2, 1)], dim)
-        return torch.cat([d.narrow(dim, 0, 1), d.narrow(dim, 1, p.shape[dim] - 2) / 2, d.narrow(dim, -1, 1)], dim)
-    return F.normalize(torch.linalg.cross(diff(points, -2), diff(points, -3), dim=-1), dim=-1, eps=1e-12)
 
 # %% ../nbs/10a_metrics.ipynb #ead38505
 GUIDED_CLUSTERS = 16  # regions per view for instance-guided decoding (more than the objects in a view: over-segmenting is harmless)

@@ -23,9 +23,9 @@ from .splatting import Gaussians
 
 # %% auto #0
 __all__ = ['Interpolate', 'ResidualConvUnit', 'FusionBlock', 'DPTTrunk', 'PointHead', 'GaussianHead', 'FiLM', 'InstanceHead',
-           'exp_pointmap', 'sh_mask', 'activate_gaussians', 'GaussianMaps', 'SpatialSplatPrediction',
-           'inverse_softplus', 'SpatialSplat', 'expected_shapes', 'prediction_shapes', 'meta_forward',
-           'prediction_figure']
+           'exp_pointmap', 'pointmap_normals', 'sh_mask', 'activate_gaussians', 'GaussianMaps',
+           'SpatialSplatPrediction', 'inverse_softplus', 'SpatialSplat', 'expected_shapes', 'prediction_shapes',
+           'meta_forward', 'prediction_figure']
 
 # %% ../nbs/07_model.ipynb #6c75c535
 class Interpolate(nn.Module):
@@ -137,6 +137,7 @@ class InstanceHead(DPTTrunk):
         self.head = _param_conv(f, cfg.instance_dim, cfg.head_dropout)
         if cfg.teacher_dim: self.feats_proj = FiLM(f, cfg.teacher_dim)
         if cfg.instance_image_skip: self.input_merger = nn.Sequential(nn.Conv2d(3, f, 7, padding=3), nn.ReLU())
+        if cfg.instance_normal_skip: self.normal_merger = nn.Sequential(nn.Conv2d(3, f, 7, padding=3), nn.ReLU())
         self.language_feats_head = nn.Sequential(nn.Conv2d(f, cfg.semantic_dim, 3, stride=2, padding=1),
                                                  nn.ReLU() if cfg.semantic_relu else nn.Identity(), nn.AvgPool2d(2))
 
@@ -145,10 +146,13 @@ class InstanceHead(DPTTrunk):
                 coarse_size: tuple[int, int], # (H/s, W/s)
                 teacher: torch.Tensor | None = None, # [B,Dt,h',w'] 2D teacher features of this view, any size
                 images: torch.Tensor | None = None, # [B,3,H,W] in [-1,1]: the image skip (with instance_image_skip)
+                normals: torch.Tensor | None = None, # [B,3,H,W] unit surface normals: the normal skip (with instance_normal_skip)
                ) -> tuple[torch.Tensor, torch.Tensor]: # instance [B,F,H,W] raw, semantic [B,D,H/s,W/s] (>= 0 with semantic_relu)
         x = self.fuse(layers, h, w)
         full = _resize(x, out_size)
-        instance = self.head(full + self.input_merger(images) if hasattr(self, "input_merger") else full)
+        if hasattr(self, "input_merger"): full = full + self.input_merger(images)
+        if hasattr(self, "normal_merger"): full = full + self.normal_merger(normals)
+        instance = self.head(full)
         x = _resize(x, (4 * coarse_size[0], 4 * coarse_size[1]))      # stride-2 conv + 2x2 pool -> coarse_size
         if teacher is not None: x = self.feats_proj(x, _resize(teacher.to(x.dtype), x.shape[-2:]))
         return instance, self.language_feats_head(x)
@@ -159,6 +163,17 @@ def exp_pointmap(raw: torch.Tensor, # [...,3]
     "DUSt3R's 'exp' depth mode: keep the direction of `raw`, map its length r to expm1(r)."
     d = raw.norm(dim=-1, keepdim=True)
     return raw / d.clamp_min(1e-8) * torch.expm1(d)
+
+def pointmap_normals(points: torch.Tensor, # [...,H,W,3] a pointmap (any frame), H, W >= 2
+                    ) -> torch.Tensor: # [...,H,W,3] unit normals (zero where the derivatives are parallel)
+    "Surface normals of a pointmap: cross product of its image-axis derivatives (central inside, one-sided at the edges)."
+    check_tensor(points, "points", (..., "H", "W", 3), dtype="float")
+    if min(points.shape[-3:-1]) < 2: raise ValueError(f"points must be at least 2 x 2 pixels ([...,H,W,3]), got {list(points.shape)}")
+    def diff(p, dim):                                       # derivative along `dim` in pixels
+        d = torch.cat([p.narrow(dim, 1, 1) - p.narrow(dim, 0, 1), p.narrow(dim, 2, p.shape[dim] - 2) - p.narrow(dim, 0, p.shape[dim] - 2),
+                       p.narrow(dim, -1, 1) - p.narrow(dim, -2, 1)], dim)
+        return torch.cat([d.narrow(dim, 0, 1), d.narrow(dim, 1, p.shape[dim] - 2) / 2, d.narrow(dim, -1, 1)], dim)
+    return F.normalize(torch.linalg.cross(diff(points, -2), diff(points, -3), dim=-1), dim=-1, eps=1e-12)
 
 def sh_mask(sh_degree: int, # 0..4
            ) -> torch.Tensor: # [(deg+1)^2]
@@ -363,6 +378,8 @@ class SpatialSplat(nn.Module):
         s = self.config.semantic_downsample
         kw = {} if teacher_features is None else {"teacher": teacher_features}
         if self.config.instance_image_skip: kw["images"] = geo["images"]
+        if self.config.instance_normal_skip:                             # read the geometry, never move it
+            kw["normals"] = pointmap_normals(geo["pointmaps"].detach()).permute(0, 1, 4, 2, 3).to(geo["images"].dtype)
         with self._autocast(geo["images"].device):
             inst, sem = self._per_role(self.instance_heads, geo["layers"], *geo["grid"], (H, W), (H // s, W // s), **kw)
         return (F.normalize(inst.float().permute(0, 1, 3, 4, 2), dim=-1, eps=1e-8),

@@ -12,13 +12,13 @@ import torch.nn.functional as F
 from .contrastive import contrastive_exact, contrastive_linear, min_pixels_for
 from .core import check_tensor
 from .geometry import pointmaps_in_view1, relative_viewmats
-from .model import SpatialSplatPrediction
+from .model import SpatialSplatPrediction, pointmap_normals
 from .selective import importance_budget, logit_excess
 from .render import render, render_semantic_field
 
 # %% auto #0
 __all__ = ['SEMANTIC_LOSSES', 'LOSS_TERMS', 'target_viewmats', 'render_targets', 'mean_direction', 'without_direction',
-           'semantic_loss', 'pointmap_loss', 'coverage_loss', 'compute_losses']
+           'semantic_loss', 'pointmap_loss', 'normal_loss', 'coverage_loss', 'compute_losses']
 
 # %% ../nbs/09b_objective.ipynb #16938e81
 def target_viewmats(context_viewmats: torch.Tensor, # [B,V,4,4] world-to-camera of the context views (view 1 first)
@@ -100,6 +100,20 @@ def pointmap_loss(pred_points: torch.Tensor, # [B,V,H,W,3] predicted points in v
     err = (pred_points - gt).norm(dim=-1) / scale.clamp_min(1e-6)[:, None, None, None]
     return (err * valid).sum() / valid.sum().clamp_min(1)
 
+def normal_loss(pred_points: torch.Tensor, # [B,V,H,W,3] predicted points in view 1's frame
+                depths: torch.Tensor, # [B,V,H,W] ground-truth z-depth (0 = unknown)
+                Ks: torch.Tensor, # [B,V,3,3]
+                viewmats: torch.Tensor, # [B,V,4,4] world-to-camera
+               ) -> torch.Tensor: # [] mean 1 - cos(predicted normal, true normal) over pixels whose 3 x 3 cross has depth
+    "Surface normals of the predicted pointmaps against those of the ground truth (both in view 1's frame)."
+    gt = pointmaps_in_view1(depths, Ks, viewmats)
+    if pred_points.shape != gt.shape: raise ValueError(f"pred_points {list(pred_points.shape)} must match the depths' pointmaps {list(gt.shape)} ([B,V,H,W,3])")
+    known = (depths > 0).to(gt.dtype).flatten(0, 1)[:, None]                     # [BV,1,H,W]
+    cross = torch.tensor([[0.0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=gt.dtype)[None, None]
+    valid = (F.conv2d(F.pad(known, (1, 1, 1, 1), mode="replicate"), cross) > 4.5).reshape(depths.shape).to(gt.dtype)
+    per = 1 - (pointmap_normals(pred_points) * pointmap_normals(gt)).sum(-1)
+    return (per * valid).sum() / valid.sum().clamp_min(1)
+
 # %% ../nbs/09b_objective.ipynb #98ef8b6a
 def coverage_loss(alpha: torch.Tensor, # [...,1,H,W] the coarse field's accumulated alpha at full resolution
                   teacher: torch.Tensor, # [...,D,h,w] the teacher's features (zero vectors: unlabelled); h, w divide H, W
@@ -115,7 +129,7 @@ def coverage_loss(alpha: torch.Tensor, # [...,1,H,W] the coarse field's accumula
     return ((1 - alpha) * mask).sum() / mask.sum().clamp_min(1)
 
 # %% ../nbs/09b_objective.ipynb #a0738635
-LOSS_TERMS = ("rgb", "lpips", "semantic", "coverage", "contrastive", "contrastive_context", "importance", "logit_excess", "points")
+LOSS_TERMS = ("rgb", "lpips", "semantic", "coverage", "contrastive", "contrastive_context", "importance", "logit_excess", "points", "normals")
 
 def _contrastive(feats: torch.Tensor, # [N,H,W,F] instance features, channels last
                  ids: torch.Tensor, # [N,H,W] their instance masks
@@ -157,8 +171,11 @@ def compute_losses(pred: SpatialSplatPrediction, # model output for the batch's 
         terms["logit_excess"] = logit_excess(pred.raw_fine[..., -1], cfg.model_config().importance_logit_bound)
     if cfg.point_weight > 0:
         terms["points"] = pointmap_loss(pred.pointmaps, batch["context_depths"], batch["context_Ks"], batch["context_viewmats"])
+    if getattr(cfg, "normal_weight", 0) > 0:
+        terms["normals"] = normal_loss(pred.pointmaps, batch["context_depths"], batch["context_Ks"], batch["context_viewmats"])
     weights = {"rgb": cfg.rgb_weight, "lpips": cfg.lpips_weight, "semantic": cfg.semantic_weight,
                "contrastive": cfg.contrastive_weight, "importance": cfg.importance_budget, "points": cfg.point_weight,
-               "logit_excess": getattr(cfg, "importance_logit_weight", 0.0), "coverage": cover, "contrastive_context": ctx}
+               "logit_excess": getattr(cfg, "importance_logit_weight", 0.0), "coverage": cover, "contrastive_context": ctx,
+               "normals": getattr(cfg, "normal_weight", 0.0)}
     total = sum(weights[k] * v for k, v in terms.items())
     return total, {k: float(v.detach()) for k, v in terms.items()}, r

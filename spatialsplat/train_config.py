@@ -64,6 +64,7 @@ class TrainConfig:
     importance_target: float | None = None  # the budget pushes only while mean(beta) > this target; None: the plain L1 budget lambda * mean(beta)
     importance_logit_weight: float = 0.0  # weight of selective.logit_excess: pulls raw importance logits back inside the network's importance_logit_bound
     point_weight: float = 0.0  # regression of the context pointmaps to ground truth (needs depth); stands in for a pretrained backbone
+    normal_weight: float = 0.0  # objective.normal_loss: the context pointmaps' surface normals against the ground truth's (needs depth)
     # ---- optimisation
     lr: float = 2e-4  # AdamW learning rate of everything outside the backbone (the paper: 2e-4)
     backbone_lr: float = 2e-5  # learning rate of the backbone (the paper: 2e-5)
@@ -153,7 +154,7 @@ class TrainConfig:
             positive_int(name)
         for name in ("num_workers", "cache_views", "warmup_steps", "val_every", "synthetic_seed", "seed"): positive_int(name, 0)
         for name in ("rgb_weight", "lpips_weight", "semantic_weight", "semantic_coverage_weight", "contrastive_weight", "contrastive_context_weight", "importance_budget", "importance_logit_weight", "point_weight",
-                     "lr", "backbone_lr", "weight_decay", "grad_clip"):
+                     "normal_weight", "lr", "backbone_lr", "weight_decay", "grad_clip"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
