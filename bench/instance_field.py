@@ -7,7 +7,9 @@ For every item of LSM's test protocol (chapter 11) it looks at two kinds of view
 Per view: k-means ARI (the evaluation's metric), k-means ARI on the pixels at least `--radius` px from any other instance,
 nearest-true-mean ARI, coherence (mean |mu_k|^2) and the fraction of instance pairs whose mean features have a cosine
 above `--merged-cos` ("merged"); means over the views. For the context views it also counts, per pair of classes, how
-often the two instances are merged. Instances smaller than the training loss's size threshold are left out of the pair
+often the two instances are merged, and gives the k-means ARI of the normals of the predicted pointmap (how much of the
+scene's geometry the network's own pointmaps carry). Once per room set, without any network, it records the baselines of
+chapter 10a on the context views: k-means on the colours, on the true normals and on both. Instances smaller than the training loss's size threshold are left out of the pair
 statistics.
 
 Usage: python bench/instance_field.py [--checkpoint NAME=PATH ...] [--extra-rooms 6] [--out bench/results/instance_field.json]
@@ -29,6 +31,8 @@ from spatialsplat.contrastive import min_pixels_for  # noqa: E402
 from spatialsplat.core import machine_info, write_json  # noqa: E402
 from spatialsplat.data import SceneDataset, collate_views, sample_data_root  # noqa: E402
 from spatialsplat.evaluate import evaluate_prediction  # noqa: E402
+from spatialsplat.geometry import unproject_depth  # noqa: E402
+from spatialsplat.model import pointmap_normals  # noqa: E402
 from spatialsplat.metrics import instance_clustering, instance_separation, interior_pixels  # noqa: E402
 from spatialsplat.pretrained import from_pretrained  # noqa: E402
 
@@ -62,7 +66,7 @@ def measure(model, source: Path, radius: int, merged_cos: float) -> dict:
         for v in range(b["context_instance_ids"].shape[1]):
             ids, cls = b["context_instance_ids"][0, v], b["context_class_ids"][0, v]
             row, s = view_row(p.fine.instance[0, v], ids, mp, radius, merged_cos)
-            rows["context"].append(row)
+            rows["context"].append(row | {"pointmap_normals_ari": instance_clustering(pointmap_normals(p.fine.means[0, v]), ids)["ari"]})
             for (a, c), cos in zip(s["pairs"].tolist(), s["pair_cos"].tolist()):
                 key = " / ".join(sorted((_class_of(ids, cls, a, names), _class_of(ids, cls, c, names))))
                 pairs.setdefault(key, []).append(cos > merged_cos)
@@ -70,6 +74,19 @@ def measure(model, source: Path, radius: int, merged_cos: float) -> dict:
     return {"target_views": mean(rows["target"]), "context_views": mean(rows["context"]),
             "merged_by_class_pair": {k: {"pairs": len(v), "merged": float(np.mean(v))}
                                      for k, v in sorted(pairs.items(), key=lambda kv: -len(kv[1]))}}
+
+
+@torch.no_grad()
+def cue_baselines(source: Path, size: tuple[int, int]) -> dict:
+    "k-means ARI at the context views on what the pictures offer without a network: colours, true normals, both."
+    ds, aris = SceneDataset(source, size=size, mode="test"), {}
+    for i in range(len(ds)):
+        b = collate_views([ds[i]])
+        n = pointmap_normals(unproject_depth(b["context_depths"][0], b["context_Ks"][0]))
+        col = b["context_images"][0].permute(0, 2, 3, 1)
+        for k, f in {"colours": col, "true normals": n, "true normals + colours": torch.cat([n, col], -1)}.items():
+            aris.setdefault(k, []).extend(instance_clustering(f[v], b["context_instance_ids"][0, v])["ari"] for v in range(len(f)))
+    return {k: float(np.nanmean(v)) for k, v in aris.items()} | {"views": len(aris["colours"])}
 
 
 def main(argv=None) -> int:
@@ -102,7 +119,8 @@ def main(argv=None) -> int:
            "command": "python " + " ".join(shlex.quote(x) for x in ["bench/instance_field.py", *(argv if argv is not None else sys.argv[1:])]),
            "rooms": {"committed rooms": "data_samples/synthetic (seeds 0-2)",
                      **({f"{a.extra_rooms} unseen rooms": f"seeds {EXTRA_ROOM_SEED}-{EXTRA_ROOM_SEED + a.extra_rooms - 1}"} if a.extra_rooms else {})},
-           "radius_px": a.radius, "merged_cos": a.merged_cos, "torch_threads": a.threads, "machine": machine_info(), "results": results}
+           "radius_px": a.radius, "merged_cos": a.merged_cos, "torch_threads": a.threads, "machine": machine_info(),
+           "cue_baselines_context_views": {k: cue_baselines(src, tuple(model.config.image_size)) for k, src in sets.items()}, "results": results}
     print(json.dumps(out, indent=1))
     if a.out: write_json(a.out, out)
     return 0

@@ -1,0 +1,76 @@
+"""How large the fine Gaussians of a checkpoint are on screen, beside the held-out PSNR of its run.
+
+For every item of LSM's test protocol on the committed held-out rooms (chapter 11) the checkpoint predicts both context
+views; for view 1's kept Gaussians (importance above the threshold), whose camera is the frame the prediction lives in,
+it measures the largest scale axis in pixels of that view: scale_max * f_x / z (1 sigma; z the Gaussian's depth). It
+reports the median and the 90th percentile over all those Gaussians, the fraction of each view's Gaussians kept, and the
+run's held-out PSNR read from the run's
+JSON (`bench/results/runs_2000/NAME.json`, or the committed `train_cpu_tiny.json`), so that blur from oversized Gaussians
+can be told from other losses of colour.
+
+Usage: python bench/gaussian_size.py --checkpoint NAME=PATH[=RUN_JSON] ... [--out bench/results/gaussian_size.json]
+(default: the committed checkpoint with bench/results/train_cpu_tiny.json)
+"""
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import torch
+
+from spatialsplat.core import machine_info, write_json
+from spatialsplat.data import SceneDataset, collate_views, sample_data_root
+from spatialsplat.pretrained import from_pretrained
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMITTED = (ROOT / "data_samples/checkpoints/cpu_tiny.safetensors", ROOT / "bench/results/train_cpu_tiny.json")
+
+
+@torch.no_grad()
+def sizes_px(model, source: Path) -> tuple[torch.Tensor, list[float]]:
+    "Largest scale axis in pixels of every kept fine Gaussian of view 1, over the protocol's items; the kept fraction per view."
+    ds, out, kept_views = SceneDataset(source, size=tuple(model.config.image_size), mode="test"), [], []
+    for i in range(len(ds)):
+        b = collate_views([ds[i]])
+        teacher = b["context_features"] if model.config.teacher_dim else None
+        f = model.eval()(b["context_images"], b["context_Ks"], teacher).fine
+        kept_views.append((f.importance[0] > model.config.importance_threshold).flatten(1).double().mean(1))
+        kept = f.importance[0, 0] > model.config.importance_threshold
+        z = f.means[0, 0, ..., 2].clamp_min(1e-6)
+        px = f.scales[0, 0].max(-1).values * b["context_Ks"][0, 0, 0, 0] / z
+        out.append(px[kept & (f.means[0, 0, ..., 2] > 0)])
+    return torch.cat(out), torch.stack(kept_views).mean(0).tolist()
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--checkpoint", action="append", default=[], help="NAME=PATH[=RUN_JSON]; RUN_JSON default: bench/results/runs_2000/NAME.json")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--out", default=None, help="write the JSON here too (atomically)")
+    a = p.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    specs = a.checkpoint or [f"committed={COMMITTED[0]}={COMMITTED[1]}"]
+    results = {}
+    for spec in specs:
+        parts = spec.split("=")
+        if len(parts) not in (2, 3): p.error(f"--checkpoint takes NAME=PATH or NAME=PATH=RUN_JSON, got {spec!r}")
+        name, path = parts[0], Path(parts[1])
+        run = Path(parts[2]) if len(parts) == 3 else ROOT / "bench/results/runs_2000" / f"{name}.json"
+        for f, what in ((path, "checkpoint"), (run, "run JSON")):
+            if not f.is_file(): p.error(f"{what} not found: {f}")
+        px, kept_views = sizes_px(from_pretrained(path), sample_data_root())
+        held = json.loads(run.read_text())["held_out"]["after_training"]
+        results[name] = {"checkpoint": str(path), "run_json": str(run.resolve().relative_to(ROOT)) if run.resolve().is_relative_to(ROOT) else str(run),
+                         "held_out_psnr": held["psnr"], "held_out_ari": held["ari"], "kept_gaussians": len(px), "kept_fraction_per_view": kept_views,
+                         "size_px_median": float(px.median()), "size_px_p90": float(px.quantile(0.9))}
+        print(json.dumps({name: {k: v for k, v in results[name].items() if k not in ("checkpoint", "run_json")}}), file=sys.stderr)
+    out = {"benchmark": "on-screen size of the kept fine Gaussians of view 1 (largest axis, pixels, 1 sigma) on the committed held-out rooms",
+           "command": "python " + " ".join(shlex.quote(x) for x in ["bench/gaussian_size.py", *(argv if argv is not None else sys.argv[1:])]),
+           "torch_threads": a.threads, "machine": machine_info(), "results": results}
+    print(json.dumps(out, indent=1))
+    if a.out: write_json(a.out, out)
+    return 0
+
+
+if __name__ == "__main__": sys.exit(main())
