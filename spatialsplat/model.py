@@ -169,11 +169,8 @@ def pointmap_normals(points: torch.Tensor, # [...,H,W,3] a pointmap (any frame),
     "Surface normals of a pointmap: cross product of its image-axis derivatives (central inside, one-sided at the edges)."
     check_tensor(points, "points", (..., "H", "W", 3), dtype="float")
     if min(points.shape[-3:-1]) < 2: raise ValueError(f"points must be at least 2 x 2 pixels ([...,H,W,3]), got {list(points.shape)}")
-    def diff(p, dim):                                       # derivative along `dim` in pixels
-        d = torch.cat([p.narrow(dim, 1, 1) - p.narrow(dim, 0, 1), p.narrow(dim, 2, p.shape[dim] - 2) - p.narrow(dim, 0, p.shape[dim] - 2),
-                       p.narrow(dim, -1, 1) - p.narrow(dim, -2, 1)], dim)
-        return torch.cat([d.narrow(dim, 0, 1), d.narrow(dim, 1, p.shape[dim] - 2) / 2, d.narrow(dim, -1, 1)], dim)
-    return F.normalize(torch.linalg.cross(diff(points, -2), diff(points, -3), dim=-1), dim=-1, eps=1e-12)
+    dy, dx = torch.gradient(points, dim=(-3, -2))           # central differences inside, one-sided at the edges (pixel units)
+    return F.normalize(torch.linalg.cross(dx, dy, dim=-1), dim=-1, eps=1e-12)
 
 def sh_mask(sh_degree: int, # 0..4
            ) -> torch.Tensor: # [(deg+1)^2]
