@@ -166,7 +166,7 @@ def compute_losses(pred: SpatialSplatPrediction, # model output for the batch's 
     ctx = getattr(cfg, "contrastive_context_weight", 0.0)
     if ctx > 0:                              # the head's own features at the context views, before any rendering
         terms["contrastive_context"] = _contrastive(pred.fine.instance.flatten(0, 1), batch["context_instance_ids"].flatten(0, 1), cfg, generator)
-    if cfg.importance_budget > 0: terms["importance"] = importance_budget(pred.importance, getattr(cfg, "importance_target", None))
+    if cfg.importance_budget > 0: terms["importance"] = importance_budget(pred.importance, getattr(cfg, "importance_target", None), getattr(cfg, "importance_budget_views", "all"))
     if getattr(cfg, "importance_logit_weight", 0) > 0 and pred.raw_fine is not None:     # raw logits beyond the network's bound
         terms["logit_excess"] = logit_excess(pred.raw_fine[..., -1], cfg.model_config().importance_logit_bound)
     if cfg.point_weight > 0:

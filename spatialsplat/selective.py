@@ -15,8 +15,8 @@ from .geometry import check_intrinsics, check_viewmats, project, unproject_depth
 from .splatting import Gaussians, rasterize_torch
 
 # %% auto #0
-__all__ = ['LOW_GAIN', 'gate_opacity', 'importance_from_logits', 'logit_excess', 'importance_logits', 'importance_budget',
-           'explore_gate', 'PruneStats', 'apply_gate', 'prune', 'covered_mask', 'fit_importance']
+__all__ = ['LOW_GAIN', 'BUDGET_VIEWS', 'gate_opacity', 'importance_from_logits', 'logit_excess', 'importance_logits',
+           'importance_budget', 'explore_gate', 'PruneStats', 'apply_gate', 'prune', 'covered_mask', 'fit_importance']
 
 # %% ../nbs/03_selective_gaussians.ipynb #13cc4b0b
 LOW_GAIN = 1e-3  # s(beta) = LOW_GAIN * beta at or below the threshold
@@ -75,14 +75,21 @@ def importance_logits(beta: torch.Tensor | float, # scores in (0, 1)
     if not (ell.abs() <= bound).all(): raise ValueError(f"beta must have |logit| <= bound = {bound} (got logit {ell.abs().max().item():.3g})")
     return ell
 
-def importance_budget(beta: torch.Tensor, # [...] importance scores
+BUDGET_VIEWS = ("all", "each", "others")   # where `importance_budget` takes its mean: every score, each view apart, views 2..V
+
+def importance_budget(beta: torch.Tensor, # [...] importance scores; [B,V,...] unless views == "all"
                       target: float | None = None, # rho: push only while mean(beta) > rho; None: plain L1, mean(beta)
+                      views: str = "all", # "all": one mean; "each": every view of every scene its own mean and target; "others": views 2..V only
                      ) -> torch.Tensor: # [] the budget term (multiply by lambda)
-    "The budget on importance scores: mean(beta), or max(0, mean(beta) - target) with a target."
-    m = beta.mean()
-    if target is None: return m
-    if isinstance(target, bool) or not 0 <= target < 1: raise ValueError(f"target must be in [0, 1) or None, got {target!r}")
-    return (m - target).clamp_min(0)
+    "The budget on importance scores: mean(beta), or max(0, mean(beta) - target) with a target; `views` says which scores share a mean."
+    if target is not None and (isinstance(target, bool) or not 0 <= target < 1): raise ValueError(f"target must be in [0, 1) or None, got {target!r}")
+    if views not in BUDGET_VIEWS: raise ValueError(f"views must be one of {BUDGET_VIEWS}, got {views!r}")
+    if views != "all" and beta.dim() < 3: raise ValueError(f"views={views!r} needs scores of shape [B,V,...], got shape {list(beta.shape)}")
+    if views == "others":
+        if beta.shape[1] < 2: raise ValueError(f"views='others' needs at least 2 views, got shape {list(beta.shape)}")
+        beta = beta[:, 1:]
+    m = beta.flatten(2).mean(-1) if views == "each" else beta.mean()
+    return m.mean() if target is None else (m - target).clamp_min(0).mean()
 
 # %% ../nbs/03_selective_gaussians.ipynb #234d0f6d
 def explore_gate(opacities: torch.Tensor, # [...] activated opacities

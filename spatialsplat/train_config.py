@@ -16,6 +16,7 @@ from pathlib import Path
 from .backbone import SpatialSplatConfig
 from .contrastive import CONTRASTIVE_COMBINE, CONTRASTIVE_INTER
 from .objective import SEMANTIC_LOSSES
+from .selective import BUDGET_VIEWS
 
 # %% auto #0
 __all__ = ['TRAIN_PRESETS', 'TrainConfig', 'build_config', 'config_from_args']
@@ -62,6 +63,7 @@ class TrainConfig:
     min_instance_pixels: int | None = None  # instances smaller than this are ignored; None: min_pixels_for(H, W) (256 px at 256^2)
     importance_budget: float = 0.0  # lambda of the budget on importance scores (selective.importance_budget); 0 = off (the paper)
     importance_target: float | None = None  # the budget pushes only while mean(beta) > this target; None: the plain L1 budget lambda * mean(beta)
+    importance_budget_views: str = "all"  # which scores share the budget's mean: "all", "each" (every view its own target) or "others" (views 2..V; view 1 free); selective.importance_budget
     importance_logit_weight: float = 0.0  # weight of selective.logit_excess: pulls raw importance logits back inside the network's importance_logit_bound
     point_weight: float = 0.0  # regression of the context pointmaps to ground truth (needs depth); stands in for a pretrained backbone
     normal_weight: float = 0.0  # objective.normal_loss: the context pointmaps' surface normals against the ground truth's (needs depth)
@@ -163,6 +165,8 @@ class TrainConfig:
             raise ValueError("importance_logit_weight > 0 needs model_overrides['importance_logit_bound'] (the bound it pulls the logits back to)")
         if self.importance_target is not None and not 0 <= self.importance_target < 1:
             raise ValueError(f"importance_target must be in [0, 1) or None, got {self.importance_target!r}")
+        if self.importance_budget_views not in BUDGET_VIEWS:
+            raise ValueError(f"importance_budget_views must be one of {BUDGET_VIEWS}, got {self.importance_budget_views!r}")
         if not 0 <= self.min_lr_ratio <= 1: raise ValueError(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}")
         if self.semantic_loss not in SEMANTIC_LOSSES: raise ValueError(f"semantic_loss must be one of {SEMANTIC_LOSSES}, got {self.semantic_loss!r}")
         if self.contrastive not in ("linear", "exact"): raise ValueError(f"contrastive must be 'linear' or 'exact', got {self.contrastive!r}")
