@@ -56,6 +56,7 @@ class SpatialSplatConfig:
     semantic_downsample: int = 8  # the coarse field has one Gaussian per semantic_downsample^2 pixels
     instance_image_skip: bool = False  # also give the instance head the RGB image at full resolution (as the Gaussian head has); False: released
     instance_normal_skip: bool = False  # also give the instance head its view's surface normals (model.pointmap_normals of the detached pointmap) at full resolution; False: released
+    color_from_pixels: bool = False  # fine Gaussians' degree-0 SH = the head's output + splatting.rgb_to_sh(their pixel's colour): the head predicts a correction; False: released (the head predicts the colour)
     semantic_relu: bool = True  # the released semantic head ends in a ReLU (features >= 0); False: signed features, like the teacher's
     teacher_dim: int = 512  # channels of 2D teacher features that FiLM-condition the semantic branch; 0 = no conditioning
     importance_threshold: float = 0.5  # tau of the selective mechanism: beta <= tau is switched off / pruned
@@ -142,7 +143,7 @@ class SpatialSplatConfig:
             raise ValueError(f"init_importance={self.init_importance} lies outside importance_logit_bound={self.importance_logit_bound} (its logit is larger)")
         if self.coarse_opacity_logit_bound is not None and not self.coarse_opacity_logit_bound > 0:
             raise ValueError(f"coarse_opacity_logit_bound must be > 0 or None, got {self.coarse_opacity_logit_bound}")
-        for name in ("semantic_relu", "instance_image_skip", "instance_normal_skip", "coarse_detach_means"):
+        for name in ("semantic_relu", "instance_image_skip", "instance_normal_skip", "color_from_pixels", "coarse_detach_means"):
             if not isinstance(getattr(self, name), bool): raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if not 0 <= self.importance_explore <= 1: raise ValueError(f"importance_explore must be in [0, 1], got {self.importance_explore}")
         if self.amp_dtype not in (None, "bf16", "fp16"): raise ValueError(f"amp_dtype must be None, 'bf16' or 'fp16', got {self.amp_dtype!r}")

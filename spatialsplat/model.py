@@ -19,7 +19,7 @@ from .core import check_tensor
 from .geometry import check_intrinsics, default_intrinsics, input_intrinsics, normalize_intrinsics
 from .fields import pca_rgb
 from .selective import apply_gate, gate_opacity, importance_from_logits, prune
-from .splatting import Gaussians
+from .splatting import Gaussians, rgb_to_sh
 
 # %% auto #0
 __all__ = ['Interpolate', 'ResidualConvUnit', 'FusionBlock', 'DPTTrunk', 'PointHead', 'GaussianHead', 'FiLM', 'InstanceHead',
@@ -402,7 +402,11 @@ class SpatialSplat(nn.Module):
         centres = pts.detach() if cfg.coarse_detach_means else pts      # coarse Gaussians sit on the pointmaps at 1/s
         coarse_pts = F.interpolate(centres.flatten(0, 1).permute(0, 3, 1, 2), size=(hc, wc), mode="nearest").permute(0, 2, 3, 1).unflatten(0, pts.shape[:2])
         coarse_inst = F.interpolate(instance.detach().flatten(0, 1).permute(0, 3, 1, 2), size=(hc, wc), mode="nearest").permute(0, 2, 3, 1).unflatten(0, pts.shape[:2])
-        fine = GaussianMaps(means=pts, instance=instance, **act(raw_fine))
+        fine_params = act(raw_fine)
+        if cfg.color_from_pixels:                                       # the pixel's own colour, plus the head's correction
+            rgb = (geo["images"].float().permute(0, 1, 3, 4, 2) + 1) / 2
+            fine_params["sh"] = torch.cat([fine_params["sh"][..., :1, :] + rgb_to_sh(rgb)[..., None, :], fine_params["sh"][..., 1:, :]], -2)
+        fine = GaussianMaps(means=pts, instance=instance, **fine_params)
         coarse = GaussianMaps(means=coarse_pts, instance=coarse_inst, semantic=semantic, **act(raw_coarse, cfg.coarse_opacity_logit_bound))
         tau, B = cfg.importance_threshold, pts.shape[0]
         return SpatialSplatPrediction(fine=fine, coarse=coarse, importance_threshold=tau,

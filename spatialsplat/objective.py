@@ -92,12 +92,14 @@ def pointmap_loss(pred_points: torch.Tensor, # [B,V,H,W,3] predicted points in v
                   depths: torch.Tensor, # [B,V,H,W] ground-truth z-depth (0 = unknown)
                   Ks: torch.Tensor, # [B,V,3,3]
                   viewmats: torch.Tensor, # [B,V,4,4] world-to-camera
+                  per_view: bool = False, # True: [B,V], each view's mean over its own valid pixels (a measurement, not a loss)
                  ) -> torch.Tensor: # [] mean |pred - gt| / mean gt depth, over valid pixels
     "DUSt3R-style regression of the predicted pointmaps to the ground truth, relative to each scene's mean depth."
     gt = pointmaps_in_view1(depths, Ks, viewmats)                                # [B,V,H,W,3]
     valid = (depths > 0).to(gt.dtype)
     scale = (depths * valid).flatten(1).sum(1) / valid.flatten(1).sum(1).clamp_min(1)   # [B]
     err = (pred_points - gt).norm(dim=-1) / scale.clamp_min(1e-6)[:, None, None, None]
+    if per_view: return (err * valid).flatten(2).sum(-1) / valid.flatten(2).sum(-1).clamp_min(1)
     return (err * valid).sum() / valid.sum().clamp_min(1)
 
 def normal_loss(pred_points: torch.Tensor, # [B,V,H,W,3] predicted points in view 1's frame
