@@ -65,6 +65,7 @@ class SpatialSplatConfig:
     init_scale: float | None = None  # if set, every Gaussian starts at this scale (bias init); None: zero bias (released)
     init_opacity: float | None = None  # if set, initial opacity (bias init); None: 0.5
     init_importance: float | None = None  # if set, initial importance beta (bias init); None: 0.5
+    init_importance_others: float | None = None  # initial importance of views 2..V's fine Gaussians (their head's bias); None: as init_importance
     importance_logit_bound: float | None = None  # clamp importance logits to [-L, L] with a straight-through gradient (chapter 03); None: the released sigmoid
     coarse_detach_means: bool = False  # the coarse Gaussians sit on the pointmaps without passing gradient back to them (semantic losses do not move the geometry); False: released
     coarse_opacity_logit_bound: float | None = None  # clamp the coarse field's opacity logits to [-L, L] (straight-through, as the importance); None: the released sigmoid
@@ -138,16 +139,17 @@ class SpatialSplatConfig:
         if not 0 <= self.head_dropout < 1: raise ValueError(f"head_dropout must be in [0, 1), got {self.head_dropout}")
         if self.importance_logit_bound is not None and not self.importance_logit_bound > 0:
             raise ValueError(f"importance_logit_bound must be > 0 or None, got {self.importance_logit_bound}")
-        if self.importance_logit_bound is not None and self.init_importance is not None and 0 < self.init_importance < 1 \
-                and abs(math.log(self.init_importance / (1 - self.init_importance))) > self.importance_logit_bound:
-            raise ValueError(f"init_importance={self.init_importance} lies outside importance_logit_bound={self.importance_logit_bound} (its logit is larger)")
+        for name in ("init_importance", "init_importance_others"):
+            v = getattr(self, name)
+            if self.importance_logit_bound is not None and v is not None and 0 < v < 1 and abs(math.log(v / (1 - v))) > self.importance_logit_bound:
+                raise ValueError(f"{name}={v} lies outside importance_logit_bound={self.importance_logit_bound} (its logit is larger)")
         if self.coarse_opacity_logit_bound is not None and not self.coarse_opacity_logit_bound > 0:
             raise ValueError(f"coarse_opacity_logit_bound must be > 0 or None, got {self.coarse_opacity_logit_bound}")
         for name in ("semantic_relu", "instance_image_skip", "instance_normal_skip", "color_from_pixels", "coarse_detach_means"):
             if not isinstance(getattr(self, name), bool): raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if not 0 <= self.importance_explore <= 1: raise ValueError(f"importance_explore must be in [0, 1], got {self.importance_explore}")
         if self.amp_dtype not in (None, "bf16", "fp16"): raise ValueError(f"amp_dtype must be None, 'bf16' or 'fp16', got {self.amp_dtype!r}")
-        for name in ("init_opacity", "init_importance"):
+        for name in ("init_opacity", "init_importance", "init_importance_others"):
             v = getattr(self, name)
             if v is not None and not 0 < v < 1: raise ValueError(f"{name} must be in (0, 1) or None, got {v}")
         if self.init_scale is not None and not 0 < self.init_scale < self.max_scale:

@@ -300,11 +300,13 @@ class SpatialSplat(nn.Module):
         nn.init.xavier_uniform_(w.data.view(w.shape[0], -1))
         cfg = self.config
         with torch.no_grad():
-            for head in self.gaussian_heads:
+            for role, head in enumerate(self.gaussian_heads):
                 for conv in (head.head[-1], head.down_head[-1]):
                     if cfg.init_opacity is not None: conv.bias[0] = _logit(cfg.init_opacity)
                     if cfg.init_scale is not None: conv.bias[1:4] = inverse_softplus(cfg.init_scale / cfg.scale_multiplier)
                     if cfg.init_importance is not None: conv.bias[-1] = _logit(cfg.init_importance)   # inside any logit bound (config checks)
+                if role == 1 and cfg.init_importance_others is not None:           # views 2..V's fine Gaussians start elsewhere
+                    head.head[-1].bias[-1] = _logit(cfg.init_importance_others)
 
     # ---- inputs ---------------------------------------------------------------------------------------
     def check_inputs(self, images: torch.Tensor, # [B,V,3,H,W] in [0,1]
