@@ -18,13 +18,12 @@ import argparse
 import json
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from spatialsplat.core import machine_info, write_json
-from dataclasses import replace
-
 from spatialsplat.data import SceneDataset, collate_views, sample_data_root
 from spatialsplat.evaluate import align_scale, context_points, scale_gaussians, target_cameras
 from spatialsplat.objective import pointmap_loss
@@ -37,7 +36,7 @@ COMMITTED = (ROOT / "data_samples/checkpoints/cpu_tiny.safetensors", ROOT / "ben
 
 
 @torch.no_grad()
-def view_shares(model, pred, b: dict) -> torch.Tensor:
+def view_shares(pred, b: dict) -> torch.Tensor:
     "[V] each context view's share of the blending weight over the target pixels (kept Gaussians, protocol's scale)."
     gt, valid = context_points(b, 0)
     s = float(align_scale(pred.pointmaps[0].reshape(-1, 3), gt.reshape(-1, 3), valid.reshape(-1), "weiszfeld"))
@@ -61,7 +60,7 @@ def sizes_px(model, source: Path) -> tuple[torch.Tensor, dict]:
         per_view["kept_fraction_per_view"].append(pred.keep[0].flatten(1).double().mean(1))
         mse = (sh_to_rgb(f.sh[0, ..., 0, :]).clamp(0, 1) - b["context_images"][0].permute(0, 2, 3, 1)).square().flatten(1).mean(1)
         per_view["dc_color_psnr_per_view"].append(-10 * torch.log10(mse))
-        per_view["target_weight_share_per_view"].append(view_shares(model, pred, b))
+        per_view["target_weight_share_per_view"].append(view_shares(pred, b))
         kept = pred.keep[0, 0]
         z = f.means[0, 0, ..., 2].clamp_min(1e-6)
         px = f.scales[0, 0].max(-1).values * b["context_Ks"][0, 0, 0, 0] / z
