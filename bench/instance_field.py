@@ -89,6 +89,17 @@ def cue_baselines(source: Path, size: tuple[int, int]) -> dict:
     return {k: float(np.nanmean(v)) for k, v in aris.items()} | {"views": len(aris["colours"])}
 
 
+def parse_checkpoints(p: argparse.ArgumentParser, specs: list[str]) -> dict[str, Path]:
+    "NAME=PATH specs of --checkpoint -> {name: path} (default: the committed checkpoint); a parser error for a bad one."
+    cks = {}
+    for spec in specs or [f"committed={COMMITTED}"]:
+        if "=" not in spec: p.error(f"--checkpoint takes NAME=PATH, got {spec!r}")
+        name, path = spec.split("=", 1)
+        if not Path(path).is_file(): p.error(f"checkpoint not found: {path}")
+        cks[name] = Path(path)
+    return cks
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", action="append", default=[], help="NAME=PATH of a .safetensors checkpoint (repeatable)")
@@ -99,12 +110,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=None, help="write the JSON here too (atomically)")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    cks = {}
-    for spec in a.checkpoint or [f"committed={COMMITTED}"]:
-        if "=" not in spec: p.error(f"--checkpoint takes NAME=PATH, got {spec!r}")
-        name, path = spec.split("=", 1)
-        if not Path(path).is_file(): p.error(f"checkpoint not found: {path}")
-        cks[name] = Path(path)
+    cks = parse_checkpoints(p, a.checkpoint)
     sets = {"committed rooms": sample_data_root()}
     if a.extra_rooms: sets[f"{a.extra_rooms} unseen rooms"] = None
     results = {}
