@@ -1,15 +1,15 @@
 """How much of a checkpoint's quality carries over from the rooms it trained on to rooms it never saw.
 
 LSM's test protocol (chapter 11, the same evaluation `bench/train_cpu_tiny.py` reports) on three room sets:
-- `training rooms`: procedural rooms whose seeds the training used (default 1000-1005, the first seeds of every preset's
-  `synthetic_seed`), written with the committed rooms' 40 frames. The camera path of a room does not depend on its
+- `training rooms`: procedural rooms whose seeds the training used (default 1000-1005: the synthetic presets start at
+  `synthetic_seed` 1000), written with the committed rooms' 40 frames. The camera path of a room does not depend on its
   length, so these are frames the network trained on: a training-set score;
 - `committed rooms`: data_samples/synthetic (seeds 0-2, never trained on);
 - `unseen rooms`: procedural rooms with seeds 500+ (never trained on), as `--extra-rooms` of bench/train_cpu_tiny.py.
 Per set: PSNR, mIoU (coarse decoding = the paper's protocol, and guided), ARI, kept fraction, the IoU of each class
-present in the set's ground truth (coarse decoding, pooled over its views: does the network recognise objects or only walls and floors?); and the gaps
-`training rooms - unseen rooms`. A gap that is large for a metric says that metric is limited by how well the network
-generalises from its training rooms (more or more varied rooms help); a small gap with a low score says the limit is
+present in the set's ground truth (coarse decoding, pooled over its views: does the network recognise objects, or only
+walls and floors?); and the gaps `training rooms - unseen rooms`. A large gap says the network fits its training rooms
+better than it carries over to new ones (more or more varied rooms may help); a small gap with a low score says the limit is
 elsewhere (capacity, the loss, the teacher).
 
 Usage: python bench/generalization.py [--checkpoint NAME=PATH ...] [--train-seeds 1000-1005] [--extra-rooms 6]
