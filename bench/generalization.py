@@ -26,10 +26,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from instance_field import parse_checkpoints  # noqa: E402
-from train_cpu_tiny import EXTRA_ROOM_SEED, ROOT, extra_rooms  # noqa: E402
+from train_cpu_tiny import EXTRA_ROOM_SEED, ROOT, extra_rooms, rooms_once  # noqa: E402
 
 from spatialsplat.core import machine_info, write_json  # noqa: E402
-from spatialsplat.data import SAMPLE_FRAMES, SceneDataset, sample_data_root, write_synthetic_dataset  # noqa: E402
+from spatialsplat.data import SAMPLE_FRAMES, SceneDataset, sample_data_root  # noqa: E402
 from spatialsplat.evaluate import evaluate  # noqa: E402
 from spatialsplat.pretrained import from_pretrained  # noqa: E402
 
@@ -48,11 +48,7 @@ def parse_seeds(spec: str) -> range:
 
 def training_rooms(seeds: range, size: int, root: Path = ROOT / "outputs/data/training_rooms_eval") -> Path:
     "The training rooms `seeds` in the evaluation's layout (SAMPLE_FRAMES frames each), written once."
-    folder = root / f"{size}px_{seeds.start}-{seeds.stop - 1}"
-    if not (folder / "done").is_file():
-        write_synthetic_dataset(folder, seeds, SAMPLE_FRAMES, size, size)
-        (folder / "done").write_text("ok\n")
-    return folder
+    return rooms_once(root / f"{size}px_{seeds.start}-{seeds.stop - 1}", seeds, size)
 
 
 def scores(model, source: Path) -> dict:

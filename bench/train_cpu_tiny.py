@@ -47,13 +47,17 @@ ROOT = Path(__file__).resolve().parent.parent
 EXTRA_ROOM_SEED = 500  # the extra held-out rooms: seeds 500, 501, ... (never a training seed)
 
 
-def extra_rooms(n: int, size: int, root: Path = ROOT / "outputs/data/heldout_extra") -> Path:
-    "N more held-out rooms, written (once) like the committed ones: SAMPLE_FRAMES frames each, in the ScanNet layout."
-    folder = root / f"{size}px_{n}"
+def rooms_once(folder: Path, seeds, size: int) -> Path:
+    "Procedural rooms `seeds` written (once) into `folder` like the committed ones: SAMPLE_FRAMES frames each, ScanNet layout."
     if not (folder / "done").is_file():
-        write_synthetic_dataset(folder, range(EXTRA_ROOM_SEED, EXTRA_ROOM_SEED + n), SAMPLE_FRAMES, size, size)
+        write_synthetic_dataset(folder, seeds, SAMPLE_FRAMES, size, size)
         (folder / "done").write_text("ok\n")
     return folder
+
+
+def extra_rooms(n: int, size: int, root: Path = ROOT / "outputs/data/heldout_extra") -> Path:
+    "N more held-out rooms (seeds EXTRA_ROOM_SEED, EXTRA_ROOM_SEED + 1, ...), written once."
+    return rooms_once(root / f"{size}px_{n}", range(EXTRA_ROOM_SEED, EXTRA_ROOM_SEED + n), size)
 
 
 def held_out_metrics(model: SpatialSplat, out_dir: Path | None, max_items: int | None = None, source: Path | None = None) -> dict:
