@@ -12,7 +12,9 @@ protocol's scale alignment), and the run's held-out PSNR read from the run's JSO
 or the committed `train_cpu_tiny.json`), so that blur from oversized Gaussians can be told from other losses of colour.
 
 Usage: python bench/gaussian_size.py --checkpoint NAME=PATH[=RUN_JSON] ... [--out bench/results/gaussian_size.json]
-(default: the committed checkpoint with bench/results/train_cpu_tiny.json)
+(default: the committed checkpoint with bench/results/train_cpu_tiny.json). RUN_JSON `-` measures a checkpoint without a
+run JSON (a step checkpoint of a run still training: the held-out PSNR and ARI are then null), e.g. to follow which view
+draws the targets over a run's course.
 """
 import argparse
 import json
@@ -84,12 +86,13 @@ def main(argv=None) -> int:
         parts = spec.split("=")
         if len(parts) not in (2, 3): p.error(f"--checkpoint takes NAME=PATH or NAME=PATH=RUN_JSON, got {spec!r}")
         name, path = parts[0], Path(parts[1])
-        run = Path(parts[2]) if len(parts) == 3 else ROOT / "bench/results/runs_2000" / f"{name}.json"
+        run = None if parts[2:] == ["-"] else Path(parts[2]) if len(parts) == 3 else ROOT / "bench/results/runs_2000" / f"{name}.json"
         for f, what in ((path, "checkpoint"), (run, "run JSON")):
-            if not f.is_file(): p.error(f"{what} not found: {f}")
+            if f is not None and not f.is_file(): p.error(f"{what} not found: {f} (RUN_JSON '-' for none)")
         px, per_view = sizes_px(from_pretrained(path), sample_data_root())
-        held = json.loads(run.read_text())["held_out"]["after_training"]
-        results[name] = {"checkpoint": str(path), "run_json": str(run.resolve().relative_to(ROOT)) if run.resolve().is_relative_to(ROOT) else str(run),
+        held = json.loads(run.read_text())["held_out"]["after_training"] if run else {"psnr": None, "ari": None}
+        run_json = None if run is None else str(run.resolve().relative_to(ROOT)) if run.resolve().is_relative_to(ROOT) else str(run)
+        results[name] = {"checkpoint": str(path), "run_json": run_json,
                          "held_out_psnr": held["psnr"], "held_out_ari": held["ari"], "kept_gaussians": len(px), **per_view,
                          "size_px_median": float(px.median()), "size_px_p90": float(px.quantile(0.9))}
         print(json.dumps({name: {k: v for k, v in results[name].items() if k not in ("checkpoint", "run_json")}}), file=sys.stderr)

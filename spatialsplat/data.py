@@ -412,8 +412,11 @@ class SceneDataset(torch.utils.data.Dataset):
                  seed: int = 0, # target sampling: sample i of epoch e draws with seed (seed, e, i)
                  split: str = "test", # LSM layout: selected_seqs_<split>.json
                  cache_views: int = 0, # keep up to this many loaded views (with their teacher outputs) in memory; needs deterministic teachers
+                 context_targets: bool = False, # training: the two contexts are targets too (first and last), T = num_targets + 2
                 ):
         if mode not in ("train", "test"): raise ValueError(f"mode must be 'train' or 'test', got {mode!r}")
+        if not isinstance(context_targets, bool): raise ValueError(f"context_targets must be True or False, got {context_targets!r}")
+        self.context_targets = context_targets
         self.mode, self.size, self.gap, self.num_targets, self.seed, self.epoch = mode, _size_hw(size), frame_gap, num_targets, seed, 0
         if isinstance(cache_views, bool) or not isinstance(cache_views, int) or cache_views < 0:
             raise ValueError(f"cache_views must be an int >= 0 (0: no cache), got {cache_views!r}")
@@ -464,6 +467,7 @@ class SceneDataset(torch.utils.data.Dataset):
             sc = self.scenes[k]
             g = torch.Generator().manual_seed(stable_seed(self.seed, self.epoch, idx))
             ctx, tgt = sample_training_views(len(sc.valid), start, self.gap, self.num_targets, g)
+            if self.context_targets: tgt = [ctx[0], *tgt, ctx[1]]
             return sc, [sc.valid[i] for i in ctx], [sc.valid[i] for i in tgt]
         k, ctx, tgt = self.items[idx]
         return self.scenes[k], list(ctx), list(tgt)

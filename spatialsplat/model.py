@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import torch
 import torch.nn as nn
@@ -287,6 +287,7 @@ class SpatialSplat(nn.Module):
         self.point_heads = nn.ModuleList([PointHead(cfg, dims) for _ in range(2)])
         self.gaussian_heads = nn.ModuleList([GaussianHead(cfg, dims) for _ in range(2)])
         self.instance_heads = nn.ModuleList([InstanceHead(cfg, dims) for _ in range(2)])
+        self.gate_in_training = True   # False: training renders the fine Gaussians ungated (the trainer's `selective_start`)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -413,8 +414,12 @@ class SpatialSplat(nn.Module):
         tau, B = cfg.importance_threshold, pts.shape[0]
         return SpatialSplatPrediction(fine=fine, coarse=coarse, importance_threshold=tau,
                                       raw_fine=raw_fine, raw_coarse=raw_coarse,
-                                      fine_gaussians=[apply_gate(fine.gaussians(b), tau, explore) for b in range(B)],
+                                      fine_gaussians=[self._gate(fine.gaussians(b), tau, explore) for b in range(B)],
                                       coarse_gaussians=[coarse.gaussians(b, instance=False) for b in range(B)])
+
+    def _gate(self, g: Gaussians, tau: float, explore: float) -> Gaussians:
+        "The selective switch on one scene's fine Gaussians; in training with `gate_in_training` off, their own opacities."
+        return apply_gate(g, tau, explore) if self.gate_in_training or not self.training else replace(g, importance=None)
 
     def forward(self, images: torch.Tensor, # [B,V,3,H,W] RGB in [0,1]; H, W multiples of the patch size
                 Ks: torch.Tensor | None = None, # [B,V,3,3] intrinsics in pixels; None: the authors' default (geometry.input_intrinsics)

@@ -149,6 +149,7 @@ def compute_losses(pred: SpatialSplatPrediction, # model output for the batch's 
                    cfg, # a `train.TrainConfig`: weights and switches of the objective
                    lpips: nn.Module | None = None, # an LPIPS module (None: the term is off)
                    generator: torch.Generator | None = None, # randomness of `contrastive_linear`
+                   selective: bool = True, # False while the selective mechanism has not started (`selective_start`): the budget is logged, not applied
                   ) -> tuple[torch.Tensor, dict, dict]: # total loss, {term: float value (unweighted)}, renders
     "The full objective: render every target view and compare colour, LPIPS, semantic and instance features; plus the importance budget."
     T, H, W = batch["target_images"].shape[1], *batch["target_images"].shape[-2:]
@@ -176,7 +177,7 @@ def compute_losses(pred: SpatialSplatPrediction, # model output for the batch's 
     if getattr(cfg, "normal_weight", 0) > 0:
         terms["normals"] = normal_loss(pred.pointmaps, batch["context_depths"], batch["context_Ks"], batch["context_viewmats"])
     weights = {"rgb": cfg.rgb_weight, "lpips": cfg.lpips_weight, "semantic": cfg.semantic_weight,
-               "contrastive": cfg.contrastive_weight, "importance": cfg.importance_budget, "points": cfg.point_weight,
+               "contrastive": cfg.contrastive_weight, "importance": cfg.importance_budget if selective else 0.0, "points": cfg.point_weight,
                "logit_excess": getattr(cfg, "importance_logit_weight", 0.0), "coverage": cover, "contrastive_context": ctx,
                "normals": getattr(cfg, "normal_weight", 0.0)}
     total = sum(weights[k] * v for k, v in terms.items())

@@ -390,12 +390,13 @@ def _forward_backward(run: _Run) -> tuple[dict, bool, SpatialSplatPrediction, di
     cfg, sums, finite_loss = run.cfg, {}, True
     params = [p for p in run.model.parameters() if p.requires_grad]
     conditioned = run.model.config.teacher_dim > 0
+    run.model.gate_in_training = selective = run.step >= cfg.selective_start      # the selective mechanism's start
     for a in range(cfg.accumulate):
         batch = _to_device(next(run.batches), run.device)
         sync = contextlib.nullcontext() if run.world == 1 or a == cfg.accumulate - 1 else run.net.no_sync()
         with sync:
             pred = run.net(batch["context_images"], batch["context_Ks"], batch["context_features"] if conditioned else None)
-            loss, terms, renders = compute_losses(pred, batch, cfg, run.lpips, run.gen)
+            loss, terms, renders = compute_losses(pred, batch, cfg, run.lpips, run.gen, selective)
             finite_loss &= bool(torch.isfinite(loss))
             # under DDP every parameter gets a gradient, zero where the objective does not reach (a term with weight 0
             # leaves whole heads out): DDP reduces a bucket only when all its parameters have one, so without this the

@@ -40,6 +40,7 @@ class TrainConfig:
     image_size: int = 64  # training resolution (square images, H = W); a multiple of the patch size and the teacher stride
     frame_gap: int = 25  # frames between the two context views (the paper: 25)
     num_targets: int = 4  # target views between the contexts, all rendered every step (the paper: 4)
+    context_targets: bool = False  # the two context views are targets too (each view's Gaussians rendered at its own camera); validation keeps the paper's targets
     semantic_teacher: str = "standin"  # "standin" (features from ground-truth classes) or a teacher name in teacher_cache (e.g. "clip")
     instance_teacher: str = "gt"  # "gt" (ground-truth instance ids), "standin" (SAM-like noisy masks) or a teacher name in teacher_cache ("sam")
     teacher_cache: str | None = None  # cache root written by teachers.precompute_teachers (needed for cached teachers)
@@ -65,6 +66,7 @@ class TrainConfig:
     importance_target: float | None = None  # the budget pushes only while mean(beta) > this target; None: the plain L1 budget lambda * mean(beta)
     importance_budget_views: str = "all"  # which scores share the budget's mean: "all", "each" (every view its own target) or "others" (views 2..V; view 1 free); selective.importance_budget
     importance_logit_weight: float = 0.0  # weight of selective.logit_excess: pulls raw importance logits back inside the network's importance_logit_bound
+    selective_start: int = 0  # optimizer steps before the selective mechanism starts: until then every fine Gaussian renders with its own opacity (no gate) and the budget is off; 0: from the first step
     point_weight: float = 0.0  # regression of the context pointmaps to ground truth (needs depth); stands in for a pretrained backbone
     normal_weight: float = 0.0  # objective.normal_loss: the context pointmaps' surface normals against the ground truth's (needs depth)
     # ---- optimisation
@@ -154,7 +156,7 @@ class TrainConfig:
         for name in ("synthetic_scenes", "synthetic_frames", "image_size", "frame_gap", "num_targets", "batch_size", "max_steps",
                      "accumulate", "log_every", "checkpoint_every", "keep_checkpoints", "val_samples", "max_nonfinite_steps"):
             positive_int(name)
-        for name in ("num_workers", "cache_views", "warmup_steps", "val_every", "synthetic_seed", "seed"): positive_int(name, 0)
+        for name in ("num_workers", "cache_views", "warmup_steps", "val_every", "synthetic_seed", "seed", "selective_start"): positive_int(name, 0)
         for name in ("rgb_weight", "lpips_weight", "semantic_weight", "semantic_coverage_weight", "contrastive_weight", "contrastive_context_weight", "importance_budget", "importance_logit_weight", "point_weight",
                      "normal_weight", "lr", "backbone_lr", "weight_decay", "grad_clip"):
             v = getattr(self, name)
@@ -165,6 +167,7 @@ class TrainConfig:
             raise ValueError("importance_logit_weight > 0 needs model_overrides['importance_logit_bound'] (the bound it pulls the logits back to)")
         if self.importance_target is not None and not 0 <= self.importance_target < 1:
             raise ValueError(f"importance_target must be in [0, 1) or None, got {self.importance_target!r}")
+        if not isinstance(self.context_targets, bool): raise ValueError(f"context_targets must be True or False, got {self.context_targets!r}")
         if self.importance_budget_views not in BUDGET_VIEWS:
             raise ValueError(f"importance_budget_views must be one of {BUDGET_VIEWS}, got {self.importance_budget_views!r}")
         if not 0 <= self.min_lr_ratio <= 1: raise ValueError(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}")

@@ -83,7 +83,8 @@ def build_datasets(cfg: TrainConfig, # data settings
     else: source = Path(cfg.data)
     kw = dict(size=cfg.image_size, semantic_teacher=_teacher(cfg.semantic_teacher, cfg, True),
               instance_teacher=_teacher(cfg.instance_teacher, cfg, False), seed=cfg.seed)
-    train_ds = SceneDataset(source, mode="train", frame_gap=cfg.frame_gap, num_targets=cfg.num_targets, cache_views=cfg.cache_views, **kw)
+    train_ds = SceneDataset(source, mode="train", frame_gap=cfg.frame_gap, num_targets=cfg.num_targets, cache_views=cfg.cache_views,
+                            context_targets=cfg.context_targets, **kw)
     val_ds = None
     if cfg.val_data is not None:
         val_ds = SceneDataset(_scene_source(cfg.val_data), mode="train", frame_gap=cfg.frame_gap, num_targets=cfg.num_targets, **kw)
