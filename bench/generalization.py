@@ -26,7 +26,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from instance_field import parse_checkpoints  # noqa: E402
-from train_cpu_tiny import EXTRA_ROOM_SEED, ROOT, extra_rooms, rooms_once  # noqa: E402
+from train_cpu_tiny import EXTRA_ROOM_SEED, ROOT, extra_rooms, present_class_iou, rooms_once  # noqa: E402
 
 from spatialsplat.core import machine_info, write_json  # noqa: E402
 from spatialsplat.data import SAMPLE_FRAMES, SceneDataset, sample_data_root  # noqa: E402
@@ -54,9 +54,7 @@ def training_rooms(seeds: range, size: int, root: Path = ROOT / "outputs/data/tr
 def scores(model, source: Path) -> dict:
     "The protocol's numbers on one room set, and the IoU of each class present (coarse decoding, pooled over the views)."
     rep = evaluate(model, SceneDataset(source, size=tuple(model.config.image_size), mode="test"), None, figures=False)
-    present = (rep.confusion.sum(1)[1:] > 0).tolist()                               # classes with ground-truth pixels here
-    iou = {c: v for (c, v), p in zip(rep.overall["iou_per_class"].items(), present, strict=True) if p}
-    return {**{k: rep.overall[k] for k in KEYS}, "iou_per_class": iou}
+    return {**{k: rep.overall[k] for k in KEYS}, "iou_per_class": present_class_iou(rep)}
 
 
 def main(argv=None) -> int:

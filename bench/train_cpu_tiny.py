@@ -67,7 +67,13 @@ def held_out_metrics(model: SpatialSplat, out_dir: Path | None, max_items: int |
     o = rep.overall
     keys = ("psnr", "ssim", "miou", "accuracy", "miou_guided", "accuracy_guided", "miou_vs_teacher", "teacher_miou", "ari", "kept_fraction",
             "psnr_pooled", "miou_pooled", "kept_fraction_pooled", "views", "scenes", "items")
-    return {k: o[k] for k in keys if k in o}
+    return {**{k: o[k] for k in keys if k in o}, "per_class_iou": {"decoding": "coarse (the paper's protocol)", **present_class_iou(rep)}}
+
+
+def present_class_iou(rep) -> dict:
+    "IoU of each class with ground-truth pixels in the evaluated views (coarse decoding, pooled over the views)."
+    present = (rep.confusion.sum(1)[1:] > 0).tolist()
+    return {c: v for (c, v), p in zip(rep.overall["iou_per_class"].items(), present, strict=True) if p}
 
 
 @torch.no_grad()
