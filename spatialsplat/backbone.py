@@ -70,6 +70,7 @@ class SpatialSplatConfig:
     coarse_detach_means: bool = False  # the coarse Gaussians sit on the pointmaps without passing gradient back to them (semantic losses do not move the geometry); False: released
     coarse_opacity_logit_bound: float | None = None  # clamp the coarse field's opacity logits to [-L, L] (straight-through, as the importance); None: the released sigmoid
     importance_explore: float = 0.0  # in training, try each switched-off Gaussian with this probability (`selective.explore_gate`); 0: the paper's switch
+    selective_reference: bool = True  # the selective mechanism switches view 1's fine Gaussians too (the paper); False: view 1's are always kept (beta = 1), only views 2..V are selected
     amp_dtype: str | None = None  # "bf16" or "fp16": autocast the network (outputs stay float32); None: float32
     grad_checkpoint: bool = False  # recompute transformer blocks in backward to save memory (large preset, training)
 
@@ -145,7 +146,7 @@ class SpatialSplatConfig:
                 raise ValueError(f"{name}={v} lies outside importance_logit_bound={self.importance_logit_bound} (its logit is larger)")
         if self.coarse_opacity_logit_bound is not None and not self.coarse_opacity_logit_bound > 0:
             raise ValueError(f"coarse_opacity_logit_bound must be > 0 or None, got {self.coarse_opacity_logit_bound}")
-        for name in ("semantic_relu", "instance_image_skip", "instance_normal_skip", "color_from_pixels", "coarse_detach_means"):
+        for name in ("semantic_relu", "instance_image_skip", "instance_normal_skip", "color_from_pixels", "coarse_detach_means", "selective_reference"):
             if not isinstance(getattr(self, name), bool): raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if not 0 <= self.importance_explore <= 1: raise ValueError(f"importance_explore must be in [0, 1], got {self.importance_explore}")
         if self.amp_dtype not in (None, "bf16", "fp16"): raise ValueError(f"amp_dtype must be None, 'bf16' or 'fp16', got {self.amp_dtype!r}")

@@ -406,6 +406,9 @@ class SpatialSplat(nn.Module):
         coarse_pts = F.interpolate(centres.flatten(0, 1).permute(0, 3, 1, 2), size=(hc, wc), mode="nearest").permute(0, 2, 3, 1).unflatten(0, pts.shape[:2])
         coarse_inst = F.interpolate(instance.detach().flatten(0, 1).permute(0, 3, 1, 2), size=(hc, wc), mode="nearest").permute(0, 2, 3, 1).unflatten(0, pts.shape[:2])
         fine_params = act(raw_fine)
+        if not cfg.selective_reference:                                 # view 1's fine Gaussians always kept: only views 2..V are selected
+            imp = fine_params["importance"]
+            fine_params["importance"] = torch.cat([torch.ones_like(imp[:, :1]), imp[:, 1:]], 1)
         if cfg.color_from_pixels:                                       # the pixel's own colour, plus the head's correction
             rgb = (geo["images"].float().permute(0, 1, 3, 4, 2) + 1) / 2
             fine_params["sh"] = torch.cat([fine_params["sh"][..., :1, :] + rgb_to_sh(rgb)[..., None, :], fine_params["sh"][..., 1:, :]], -2)

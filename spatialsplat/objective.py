@@ -15,10 +15,11 @@ from .geometry import pointmaps_in_view1, relative_viewmats
 from .model import SpatialSplatPrediction, pointmap_normals
 from .selective import importance_budget, logit_excess
 from .render import render, render_semantic_field
+from .splatting import SH_C0
 
 # %% auto #0
 __all__ = ['SEMANTIC_LOSSES', 'LOSS_TERMS', 'target_viewmats', 'render_targets', 'mean_direction', 'without_direction',
-           'semantic_loss', 'pointmap_loss', 'normal_loss', 'coverage_loss', 'compute_losses']
+           'semantic_loss', 'pointmap_loss', 'normal_loss', 'coverage_loss', 'pixel_color_loss', 'compute_losses']
 
 # %% ../nbs/09b_objective.ipynb #16938e81
 def target_viewmats(context_viewmats: torch.Tensor, # [B,V,4,4] world-to-camera of the context views (view 1 first)
@@ -130,8 +131,17 @@ def coverage_loss(alpha: torch.Tensor, # [...,1,H,W] the coarse field's accumula
     mask = mask.repeat_interleave(H // h, -2).repeat_interleave(W // w, -1)[..., None, :, :]
     return ((1 - alpha) * mask).sum() / mask.sum().clamp_min(1)
 
+def pixel_color_loss(sh: torch.Tensor, # [B,V,H,W,K,3] the fine Gaussians' SH coefficients (degree 0 first)
+                     images: torch.Tensor, # [B,V,3,H,W] the context images in [0,1]
+                    ) -> torch.Tensor: # [] mean squared difference between each Gaussian's degree-0 colour and its pixel's
+    "How far the pixel-aligned fine Gaussians' base colours lie from the pixels they were predicted from."
+    if sh.dim() != 6 or sh.shape[-1] != 3 or images.shape != (*sh.shape[:2], 3, *sh.shape[2:4]):
+        raise ValueError(f"sh must be [B,V,H,W,K,3] and images [B,V,3,H,W] with the same B, V, H, W; got {list(sh.shape)} and {list(images.shape)}")
+    return F.mse_loss(sh[..., 0, :] * SH_C0 + 0.5, images.permute(0, 1, 3, 4, 2))
+
+
 # %% ../nbs/09b_objective.ipynb #a0738635
-LOSS_TERMS = ("rgb", "lpips", "semantic", "coverage", "contrastive", "contrastive_context", "importance", "logit_excess", "points", "normals")
+LOSS_TERMS = ("rgb", "lpips", "semantic", "coverage", "contrastive", "contrastive_context", "importance", "logit_excess", "points", "normals", "pixel_color")
 
 def _contrastive(feats: torch.Tensor, # [N,H,W,F] instance features, channels last
                  ids: torch.Tensor, # [N,H,W] their instance masks
@@ -176,9 +186,11 @@ def compute_losses(pred: SpatialSplatPrediction, # model output for the batch's 
         terms["points"] = pointmap_loss(pred.pointmaps, batch["context_depths"], batch["context_Ks"], batch["context_viewmats"])
     if getattr(cfg, "normal_weight", 0) > 0:
         terms["normals"] = normal_loss(pred.pointmaps, batch["context_depths"], batch["context_Ks"], batch["context_viewmats"])
+    if getattr(cfg, "pixel_color_weight", 0) > 0:
+        terms["pixel_color"] = pixel_color_loss(pred.fine.sh, batch["context_images"])
     weights = {"rgb": cfg.rgb_weight, "lpips": cfg.lpips_weight, "semantic": cfg.semantic_weight,
                "contrastive": cfg.contrastive_weight, "importance": cfg.importance_budget if selective else 0.0, "points": cfg.point_weight,
                "logit_excess": getattr(cfg, "importance_logit_weight", 0.0), "coverage": cover, "contrastive_context": ctx,
-               "normals": getattr(cfg, "normal_weight", 0.0)}
+               "normals": getattr(cfg, "normal_weight", 0.0), "pixel_color": getattr(cfg, "pixel_color_weight", 0.0)}
     total = sum(weights[k] * v for k, v in terms.items())
     return total, {k: float(v.detach()) for k, v in terms.items()}, r

@@ -69,6 +69,7 @@ class TrainConfig:
     selective_start: int = 0  # optimizer steps before the selective mechanism starts: until then every fine Gaussian renders with its own opacity (no gate) and the budget is off; 0: from the first step
     point_weight: float = 0.0  # regression of the context pointmaps to ground truth (needs depth); stands in for a pretrained backbone
     normal_weight: float = 0.0  # objective.normal_loss: the context pointmaps' surface normals against the ground truth's (needs depth)
+    pixel_color_weight: float = 0.0  # objective.pixel_color_loss: each fine Gaussian's base colour against its own pixel's; 0 = off
     # ---- optimisation
     lr: float = 2e-4  # AdamW learning rate of everything outside the backbone (the paper: 2e-4)
     backbone_lr: float = 2e-5  # learning rate of the backbone (the paper: 2e-5)
@@ -158,7 +159,7 @@ class TrainConfig:
             positive_int(name)
         for name in ("num_workers", "cache_views", "warmup_steps", "val_every", "synthetic_seed", "seed", "selective_start"): positive_int(name, 0)
         for name in ("rgb_weight", "lpips_weight", "semantic_weight", "semantic_coverage_weight", "contrastive_weight", "contrastive_context_weight", "importance_budget", "importance_logit_weight", "point_weight",
-                     "normal_weight", "lr", "backbone_lr", "weight_decay", "grad_clip"):
+                     "normal_weight", "pixel_color_weight", "lr", "backbone_lr", "weight_decay", "grad_clip"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
