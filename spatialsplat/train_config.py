@@ -200,19 +200,17 @@ _CPU_TINY_REMEDIES = {**_IMPORTANCE_REMEDIES, "coarse_opacity_logit_bound": 5.0}
 
 TRAIN_PRESETS = {
     # A 2-core CPU, procedural rooms at 64 x 64, from random weights: the "proof that it learns" run, with chapter 3's
-    # importance remedies (logit bound, exploration, a budget with a target, a pull on logits beyond the bound), chapter
-    # 9b's for the coarse field (a bound on its opacity logits, a coverage term) and its pixel-colour term (each fine
-    # Gaussian's base colour held near its own pixel's, against the low mode of colour of chapter 10).
+    # importance remedies (logit bound, exploration, a budget with a target, a pull on logits beyond the bound) and chapter
+    # 9b's for the coarse field (a bound on its opacity logits, a coverage term).
     "cpu_tiny": dict(model="tiny", model_overrides=_CPU_TINY_REMEDIES, coarse_init_scale=0.15, data="synthetic",
                      synthetic_root="outputs/data/synthetic64", synthetic_scenes=64, image_size=64, batch_size=2, num_targets=4,
-                     teacher_dim=512, semantic_coverage_weight=0.1, pixel_color_weight=1.0, lpips_weight=0.0, contrastive_weight=0.5, point_weight=1.0, importance_budget=0.005,
+                     teacher_dim=512, semantic_coverage_weight=0.1, lpips_weight=0.0, contrastive_weight=0.5, point_weight=1.0, importance_budget=0.005,
                      importance_target=0.6, importance_logit_weight=0.01, lr=1e-3, backbone_lr=1e-3, warmup_steps=50, max_steps=7000,
                      weight_decay=0.01, num_threads=2, backend="auto", cache_views=8192, log_every=10, checkpoint_every=500,
                      val_every=1000, out_dir="outputs/train/cpu_tiny"),
     # A classroom lab: 10 minutes on a 2-core laptop from random weights, room generation included (cpu_tiny's recipe
     # with one scene per step, 1500 steps: more updates than two-scene steps in the same time), without chapter 9b's
-    # coarse-field remedies, which slowed the colour in ten-minute runs (bench/results/lab_attempts/coarse_remedies_*),
-    # and without its pixel-colour term (one ten-minute run with it: +0.7 dB, ARI -0.02, lab_attempts/lab_pix.json);
+    # coarse-field remedies, which slowed the colour in ten-minute runs (bench/results/lab_attempts/coarse_remedies_*);
     # on a slower machine it stops with a checkpoint after 8.5 minutes of training.
     "lab": dict(model="tiny", model_overrides=_IMPORTANCE_REMEDIES,
                 coarse_init_scale=0.15, data="synthetic", synthetic_root="outputs/data/synthetic64", synthetic_scenes=64, image_size=64,
