@@ -57,6 +57,23 @@ def scores(model, source: Path) -> dict:
     return {**{k: rep.overall[k] for k in KEYS}, "iou_per_class": present_class_iou(rep)}
 
 
+def command_line(script: str, argv) -> str:
+    "The command as it ran, for the JSON."
+    return "python " + " ".join(shlex.quote(x) for x in [script, *(argv if argv is not None else sys.argv[1:])])
+
+
+def held_out_rooms(extra: int) -> dict:
+    "What the two held-out room sets are."
+    return {"committed rooms": "data_samples/synthetic (seeds 0-2)", "unseen rooms": f"seeds {EXTRA_ROOM_SEED}-{EXTRA_ROOM_SEED + extra - 1}"}
+
+
+def emit(out: dict, path: str | None) -> int:
+    "Print the JSON and write it to `path` too (atomically) when given."
+    print(json.dumps(out, indent=1))
+    if path: write_json(path, out)
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", action="append", default=[], help="NAME=PATH of a .safetensors checkpoint (repeatable)")
@@ -85,14 +102,11 @@ def main(argv=None) -> int:
         print(json.dumps({name: {k: {m: round(v, 3) for m, v in s.items() if isinstance(v, float)} for k, s in results[name].items()
                                  if isinstance(s, dict)}}), file=sys.stderr)
     out = {"benchmark": "LSM's protocol on the rooms a checkpoint trained on and on rooms it never saw",
-           "command": "python " + " ".join(shlex.quote(x) for x in ["bench/generalization.py", *(argv if argv is not None else sys.argv[1:])]),
+           "command": command_line("bench/generalization.py", argv),
            "rooms": {"training rooms": f"seeds {seeds.start}-{seeds.stop - 1}, {SAMPLE_FRAMES} frames (frames the training used)",
-                     "committed rooms": "data_samples/synthetic (seeds 0-2)",
-                     "unseen rooms": f"seeds {EXTRA_ROOM_SEED}-{EXTRA_ROOM_SEED + a.extra_rooms - 1}"},
+                     **held_out_rooms(a.extra_rooms)},
            "torch_threads": a.threads, "machine": machine_info(), "results": results}
-    print(json.dumps(out, indent=1))
-    if a.out: write_json(a.out, out)
-    return 0
+    return emit(out, a.out)
 
 
 if __name__ == "__main__": sys.exit(main())
