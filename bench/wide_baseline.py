@@ -44,8 +44,7 @@ def datasets(source: Path, size: int, cfg: TrainConfig) -> dict:
 
 def score(model, ds: SceneDataset, cfg: TrainConfig) -> dict:
     "Mean PSNR and kept fraction over every item of `ds`."
-    with torch.no_grad():
-        v = validate(model, ds, cfg, torch.device("cpu"), n=len(ds))
+    v = validate(model, ds, cfg, torch.device("cpu"), n=len(ds))
     return {"psnr": v["val_psnr"], "kept_fraction": v["val_kept_fraction"], "items": v["val_samples"]}
 
 

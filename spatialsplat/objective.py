@@ -15,7 +15,7 @@ from .geometry import pointmaps_in_view1, relative_viewmats
 from .model import SpatialSplatPrediction, pointmap_normals
 from .selective import importance_budget, logit_excess
 from .render import render, render_semantic_field
-from .splatting import SH_C0
+from .splatting import sh_to_rgb
 
 # %% auto #0
 __all__ = ['SEMANTIC_LOSSES', 'LOSS_TERMS', 'target_viewmats', 'render_targets', 'mean_direction', 'without_direction',
@@ -137,7 +137,7 @@ def pixel_color_loss(sh: torch.Tensor, # [B,V,H,W,K,3] the fine Gaussians' SH co
     "How far the pixel-aligned fine Gaussians' base colours lie from the pixels they were predicted from."
     if sh.dim() != 6 or sh.shape[-1] != 3 or images.shape != (*sh.shape[:2], 3, *sh.shape[2:4]):
         raise ValueError(f"sh must be [B,V,H,W,K,3] and images [B,V,3,H,W] with the same B, V, H, W; got {list(sh.shape)} and {list(images.shape)}")
-    return F.mse_loss(sh[..., 0, :] * SH_C0 + 0.5, images.permute(0, 1, 3, 4, 2))
+    return F.mse_loss(sh_to_rgb(sh[..., 0, :]), images.permute(0, 1, 3, 4, 2))
 
 
 # %% ../nbs/09b_objective.ipynb #a0738635
