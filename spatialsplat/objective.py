@@ -19,7 +19,8 @@ from .splatting import sh_to_rgb
 
 # %% auto #0
 __all__ = ['SEMANTIC_LOSSES', 'LOSS_TERMS', 'target_viewmats', 'render_targets', 'mean_direction', 'without_direction',
-           'semantic_loss', 'pointmap_loss', 'normal_loss', 'coverage_loss', 'pixel_color_loss', 'compute_losses']
+           'semantic_loss', 'pointmap_loss', 'normal_loss', 'coverage_loss', 'pixel_color_loss', 'decayed_weight',
+           'compute_losses']
 
 # %% ../nbs/09b_objective.ipynb #16938e81
 def target_viewmats(context_viewmats: torch.Tensor, # [B,V,4,4] world-to-camera of the context views (view 1 first)
@@ -154,12 +155,21 @@ def _contrastive(feats: torch.Tensor, # [N,H,W,F] instance features, channels la
     if cfg.contrastive == "linear": return contrastive_linear(f, i, mp, cfg.contrastive_lambda, generator=generator, inter=inter, combine=combine)
     return contrastive_exact(f, i, mp, cfg.contrastive_lambda, inter=inter, combine=combine)
 
+def decayed_weight(weight: float, # the term's weight at step 0
+                   until: int | None, # the step where it reaches 0 (None: constant)
+                   step: int | None, # the training step (None: outside training, the full weight)
+                  ) -> float:
+    "A loss weight that falls linearly from `weight` at step 0 to 0 at step `until` and stays there."
+    if until is None or step is None: return weight
+    return weight * max(0.0, 1.0 - step / until)
+
 def compute_losses(pred: SpatialSplatPrediction, # model output for the batch's context views
                    batch: dict, # a batch in data.BATCH_FORMAT
                    cfg, # a `train.TrainConfig`: weights and switches of the objective
                    lpips: nn.Module | None = None, # an LPIPS module (None: the term is off)
                    generator: torch.Generator | None = None, # randomness of `contrastive_linear`
                    selective: bool = True, # False while the selective mechanism has not started (`selective_start`): the budget is logged, not applied
+                   step: int | None = None, # the training step, for weights on a schedule (`pixel_color_until`)
                   ) -> tuple[torch.Tensor, dict, dict]: # total loss, {term: float value (unweighted)}, renders
     "The full objective: render every target view and compare colour, LPIPS, semantic and instance features; plus the importance budget."
     T, H, W = batch["target_images"].shape[1], *batch["target_images"].shape[-2:]
@@ -186,11 +196,12 @@ def compute_losses(pred: SpatialSplatPrediction, # model output for the batch's 
         terms["points"] = pointmap_loss(pred.pointmaps, batch["context_depths"], batch["context_Ks"], batch["context_viewmats"])
     if getattr(cfg, "normal_weight", 0) > 0:
         terms["normals"] = normal_loss(pred.pointmaps, batch["context_depths"], batch["context_Ks"], batch["context_viewmats"])
-    if getattr(cfg, "pixel_color_weight", 0) > 0:
+    pix = decayed_weight(getattr(cfg, "pixel_color_weight", 0.0), getattr(cfg, "pixel_color_until", None), step)
+    if pix > 0:
         terms["pixel_color"] = pixel_color_loss(pred.fine.sh, batch["context_images"])
     weights = {"rgb": cfg.rgb_weight, "lpips": cfg.lpips_weight, "semantic": cfg.semantic_weight,
                "contrastive": cfg.contrastive_weight, "importance": cfg.importance_budget if selective else 0.0, "points": cfg.point_weight,
                "logit_excess": getattr(cfg, "importance_logit_weight", 0.0), "coverage": cover, "contrastive_context": ctx,
-               "normals": getattr(cfg, "normal_weight", 0.0), "pixel_color": getattr(cfg, "pixel_color_weight", 0.0)}
+               "normals": getattr(cfg, "normal_weight", 0.0), "pixel_color": pix}
     total = sum(weights[k] * v for k, v in terms.items())
     return total, {k: float(v.detach()) for k, v in terms.items()}, r

@@ -396,7 +396,7 @@ def _forward_backward(run: _Run) -> tuple[dict, bool, SpatialSplatPrediction, di
         sync = contextlib.nullcontext() if run.world == 1 or a == cfg.accumulate - 1 else run.net.no_sync()
         with sync:
             pred = run.net(batch["context_images"], batch["context_Ks"], batch["context_features"] if conditioned else None)
-            loss, terms, renders = compute_losses(pred, batch, cfg, run.lpips, run.gen, selective)
+            loss, terms, renders = compute_losses(pred, batch, cfg, run.lpips, run.gen, selective, run.step)
             finite_loss &= bool(torch.isfinite(loss))
             # under DDP every parameter gets a gradient, zero where the objective does not reach (a term with weight 0
             # leaves whole heads out): DDP reduces a bucket only when all its parameters have one, so without this the

@@ -70,6 +70,7 @@ class TrainConfig:
     point_weight: float = 0.0  # regression of the context pointmaps to ground truth (needs depth); stands in for a pretrained backbone
     normal_weight: float = 0.0  # objective.normal_loss: the context pointmaps' surface normals against the ground truth's (needs depth)
     pixel_color_weight: float = 0.0  # objective.pixel_color_loss: each fine Gaussian's base colour against its own pixel's; 0 = off
+    pixel_color_until: int | None = None  # the pixel-colour weight falls linearly to 0 at this step (None: constant)
     # ---- optimisation
     lr: float = 2e-4  # AdamW learning rate of everything outside the backbone (the paper: 2e-4)
     backbone_lr: float = 2e-5  # learning rate of the backbone (the paper: 2e-5)
@@ -184,6 +185,7 @@ class TrainConfig:
             raise ValueError(f"frame_gap={self.frame_gap} leaves {self.frame_gap - 1} frames between the contexts; num_targets={self.num_targets} do not fit")
         if self.data == "synthetic" and self.synthetic_frames <= self.frame_gap:
             raise ValueError(f"synthetic_frames={self.synthetic_frames} must exceed frame_gap={self.frame_gap} (a sample spans frame_gap + 1 frames)")
+        if self.pixel_color_until is not None: positive_int("pixel_color_until")
         if self.time_limit_min is not None and not self.time_limit_min > 0: raise ValueError(f"time_limit_min must be > 0 or None, got {self.time_limit_min}")
         if self.num_threads is not None: positive_int("num_threads")
         if self.coarse_init_scale is not None and not self.coarse_init_scale > 0: raise ValueError(f"coarse_init_scale must be > 0 or None, got {self.coarse_init_scale}")
