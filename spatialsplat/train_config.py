@@ -203,12 +203,13 @@ _CPU_TINY_REMEDIES = {**_IMPORTANCE_REMEDIES, "coarse_opacity_logit_bound": 5.0}
 TRAIN_PRESETS = {
     # A 2-core CPU, procedural rooms at 64 x 64, from random weights: the "proof that it learns" run, with chapter 3's
     # importance remedies (logit bound, exploration, a budget with a target, a pull on logits beyond the bound) and chapter
-    # 9b's for the coarse field (a bound on its opacity logits, a coverage term).
+    # 9b's for the coarse field (a bound on its opacity logits, a coverage term), and chapter 9b's pixel-colour term for the
+    # first 2,000 steps (its weight falls from 1 to 0 by then: kept on to the end, it cost the wide-baseline views).
     "cpu_tiny": dict(model="tiny", model_overrides=_CPU_TINY_REMEDIES, coarse_init_scale=0.15, data="synthetic",
                      synthetic_root="outputs/data/synthetic64", synthetic_scenes=64, image_size=64, batch_size=2, num_targets=4,
                      teacher_dim=512, semantic_coverage_weight=0.1, lpips_weight=0.0, contrastive_weight=0.5, point_weight=1.0, importance_budget=0.005,
-                     importance_target=0.6, importance_logit_weight=0.01, lr=1e-3, backbone_lr=1e-3, warmup_steps=50, max_steps=7000,
-                     weight_decay=0.01, num_threads=2, backend="auto", cache_views=8192, log_every=10, checkpoint_every=500,
+                     importance_target=0.6, importance_logit_weight=0.01, pixel_color_weight=1.0, pixel_color_until=2000, lr=1e-3,
+                     backbone_lr=1e-3, warmup_steps=50, max_steps=7000, weight_decay=0.01, num_threads=2, backend="auto", cache_views=8192, log_every=10, checkpoint_every=500,
                      val_every=1000, out_dir="outputs/train/cpu_tiny"),
     # A classroom lab: 10 minutes on a 2-core laptop from random weights, room generation included (cpu_tiny's recipe
     # with one scene per step, 1500 steps: more updates than two-scene steps in the same time), without chapter 9b's
