@@ -12,9 +12,12 @@ Two modes, measured in the same call (run on a quiet machine):
 - `fast`: the preset as it is (`backend="auto"`: chapter 2c's compiled loops on a CPU; `cache_views`; denormals flushed
   to zero as `train` does), timed once the views of the timed steps are in the cache (as after the first epoch of a run).
 Both use the trainer's fused AdamW and skip the DDP `touch` term without DDP (equal maths: tests/test_train_step.py).
+Each measurement also times the network alone (`network_only`: forward and backward through every head, no rendering,
+no losses; its FLOPs from torch's FlopCounterMode); `network_bound` is what that leaves: the step's speed at most if
+rendering and losses cost nothing.
 
 Usage: python bench/train_step.py [--modes reference,fast] [--steps 12] [--warmup 3] [--threads 2]
-                                  [--checkpoint data_samples/checkpoints/cpu_tiny.safetensors] [--out bench/results/train_step.json]
+                                  [--checkpoint data_samples/checkpoints/cpu_tiny.safetensors ...] [--out bench/results/train_step.json]
 """
 import argparse
 import contextlib
@@ -79,6 +82,40 @@ def rasteriser_backward_ms(run, steps: int) -> float:
     return tot / 1e3 / steps
 
 
+def network_loss(run, batch) -> torch.Tensor:
+    "A scalar of every output of every head for `batch`'s context views: its backward is the network's whole backward, nothing else."
+    pred = run.model(batch["context_images"], batch["context_Ks"], batch["context_features"] if run.model.config.teacher_dim > 0 else None)
+    outs = [pred.raw_fine, pred.raw_coarse, *(getattr(m, f) for m in (pred.fine, pred.coarse) for f in ("means", "instance", "semantic"))]
+    return sum(o.float().square().mean() for o in outs if o is not None)
+
+
+def network_only(run, steps: int, warmup: int) -> dict:
+    """The network alone: forward and backward of `network_loss` (the step's network work without rendering and losses),
+    timed as the median of `steps`; its FLOPs from torch's FlopCounterMode (convolutions, matrix products and attention,
+    the operations that carry the network's arithmetic)."""
+    from torch.utils.flop_counter import FlopCounterMode
+    batch = T._to_device(next(run.batches), run.device)
+    with FlopCounterMode(display=False) as fwd_count: network_loss(run, batch)
+    with FlopCounterMode(display=False) as all_count: network_loss(run, batch).backward()
+    run.model.zero_grad(set_to_none=True)
+    times = []
+    for i in range(warmup + steps):
+        t0 = time.perf_counter()
+        network_loss(run, batch).backward()
+        if i >= warmup: times.append(time.perf_counter() - t0)
+        run.model.zero_grad(set_to_none=True)
+    ms = 1e3 * statistics.median(times)
+    gflops = all_count.get_total_flops() / 1e9
+    return {"forward_gflops": fwd_count.get_total_flops() / 1e9, "forward_backward_gflops": gflops,
+            "forward_backward_ms": ms, "gflop_per_s": gflops / ms * 1e3}
+
+
+def _name(checkpoint: str) -> str:
+    "The checkpoint's path inside the repository, or only its file name (no machine paths in the JSON)."
+    p = Path(checkpoint).resolve()
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else p.name
+
+
 def measure(cfg: TrainConfig, checkpoint: str | None, steps: int, warmup: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         cfg = TrainConfig.from_dict({**cfg.to_dict(), "out_dir": tmp, "val_data": None, "progress": False, "max_steps": 10**6})
@@ -100,13 +137,14 @@ def measure(cfg: TrainConfig, checkpoint: str | None, steps: int, warmup: int) -
                 if i >= warmup: rows.append({"step": total, **timers.now, "kept": sums["kept"], "loss": sums["loss"]})
             undo()
             bwd = rasteriser_backward_ms(run, min(3, steps))
+            net = network_only(run, steps, warmup)
     med = lambda k: 1e3 * statistics.median(r[k] for r in rows if k in r)
     stages = {k: med(k) for k in ("model_forward", "render_forward", "forward_loss_backward", "optimizer")}
     stages["loss_and_backward"] = stages["forward_loss_backward"] - stages["model_forward"] - stages["render_forward"]
     step_ms = med("step")
-    return {"checkpoint": str(Path(checkpoint).relative_to(ROOT)) if checkpoint else "initial weights",
+    return {"checkpoint": _name(checkpoint) if checkpoint else "initial weights",
             "step_ms": step_ms, "samples_per_s": 1e3 * cfg.batch_size * cfg.accumulate / step_ms,
-            "breakdown_ms": {**stages, "rasteriser_backward (profiler)": bwd},
+            "breakdown_ms": {**stages, "rasteriser_backward (profiler)": bwd}, "network_only": net,
             "kept_fraction": statistics.median(r["kept"] for r in rows), "loss_median": statistics.median(r["loss"] for r in rows),
             "step_ms_all": [round(1e3 * r["step"], 1) for r in rows]}
 
@@ -118,10 +156,15 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=12)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--checkpoint", default=str(DEFAULT_CKPT), help="the trained weights to measure at ('' to skip)")
+    p.add_argument("--checkpoint", action="append", default=None,
+                   help="trained weights to measure at besides the initial ones (repeat for several; '' for none; default: the committed checkpoint)")
     p.add_argument("--set", action="append", default=[], help="FIELD=VALUE TrainConfig overrides (JSON values)")
     p.add_argument("--out", default=None, help="write the JSON here too (atomically)")
+    p.add_argument("--note", default="", help="a note kept in the JSON (e.g. where a --checkpoint came from)")
     a = p.parse_args(argv)
+    checkpoints = [c for c in (a.checkpoint or [str(DEFAULT_CKPT)]) if c]
+    for c in checkpoints:
+        if not Path(c).is_file(): p.error(f"--checkpoint {c!r}: no such file (expected a .safetensors checkpoint)")
     torch.set_num_threads(a.threads)
     load_before = [round(x, 2) for x in os.getloadavg()]
     results = []
@@ -129,8 +172,7 @@ def main(argv=None) -> int:
     for mode in a.modes.split(","):
         if mode not in modes: p.error(f"unknown mode {mode!r}; expected reference or fast")
         cfg = build_config(a.preset, sets=a.set, num_threads=a.threads, **modes[mode])
-        for ck in (None, a.checkpoint or None):
-            if ck is None and a.checkpoint is None: continue
+        for ck in [None, *checkpoints]:
             r = measure(cfg, ck, a.steps, a.warmup)
             results.append({"mode": mode, "backend": cfg.backend, "cache_views": cfg.cache_views, **r})
             print(json.dumps({"mode": mode, "checkpoint": r["checkpoint"], "step_ms": round(r["step_ms"], 1),
@@ -141,9 +183,17 @@ def main(argv=None) -> int:
             ref = [q for q in results if q["mode"] == "reference" and q["checkpoint"] == r["checkpoint"]]
             if ref: speedup[r["checkpoint"]] = ref[0]["step_ms"] / r["step_ms"]
     committed = EARLIER_RUN["samples_per_s"]
+    bound = {}                                                       # the step's speed if rendering and losses cost nothing
+    for r in results:
+        if r["mode"] == "fast":
+            floor_ms = r["network_only"]["forward_backward_ms"] + r["breakdown_ms"]["optimizer"]
+            per_step = r["samples_per_s"] * r["step_ms"] / 1e3
+            bound[r["checkpoint"]] = {"network_and_optimizer_ms": floor_ms, "samples_per_s_at_most": per_step * 1e3 / floor_ms,
+                                      "vs_earlier_run_at_most": per_step * 1e3 / floor_ms / committed}
     out = {"preset": a.preset, "threads": a.threads, "steps": a.steps, "warmup": a.warmup, "sets": a.set, "speedup": speedup,
            "load_average_before": load_before, "load_average_after": [round(x, 2) for x in os.getloadavg()],
            "earlier_run": EARLIER_RUN, "vs_earlier_run": {r["checkpoint"]: r["samples_per_s"] / committed for r in results if r["mode"] == "fast"},
+           "network_bound": bound, "note": a.note,
            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "machine": machine_info(), "results": results}
     print(json.dumps(out, indent=1))
     if a.out: write_json(a.out, out)

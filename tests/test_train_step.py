@@ -46,3 +46,22 @@ def test_fast_step_has_the_reference_losses_and_gradients(checkpoint):
              / torch.cat([g.reshape(-1) for g in ref_grads.values()]).norm()).item()
     print(f"worst parameter {max(worst.values()):.2e}, all {total:.2e}")
     assert total < 1e-4, total
+
+
+def test_network_only_measure_reaches_every_parameter_the_step_reaches():
+    "bench/train_step.py's network-only timing backpropagates through every parameter the trainer's step trains."
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import train_step as B
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = TrainConfig.preset("cpu_tiny", data=str(sample_data_root()), val_data=None, out_dir=tmp, progress=False, num_threads=2)
+        run = T._start(cfg, 0, 1, torch.device("cpu"))
+        T._forward_backward(run)
+        stepped = {n for n, p in run.model.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
+        run.model.zero_grad(set_to_none=True)
+        B.network_loss(run, T._to_device(next(run.batches), run.device)).backward()
+        reached = {n for n, p in run.model.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
+        if run.log is not None: run.log.close()
+        run.bar.close()
+    assert stepped and stepped <= reached, sorted(stepped - reached)[:10]
