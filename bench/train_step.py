@@ -95,8 +95,10 @@ def network_only(run, steps: int, warmup: int) -> dict:
     the operations that carry the network's arithmetic)."""
     from torch.utils.flop_counter import FlopCounterMode
     batch = T._to_device(next(run.batches), run.device)
-    with FlopCounterMode(display=False) as fwd_count: network_loss(run, batch)
-    with FlopCounterMode(display=False) as all_count: network_loss(run, batch).backward()
+    with FlopCounterMode(display=False) as count:
+        loss = network_loss(run, batch)
+        forward_flops = count.get_total_flops()
+        loss.backward()
     run.model.zero_grad(set_to_none=True)
     times = []
     for i in range(warmup + steps):
@@ -105,8 +107,8 @@ def network_only(run, steps: int, warmup: int) -> dict:
         if i >= warmup: times.append(time.perf_counter() - t0)
         run.model.zero_grad(set_to_none=True)
     ms = 1e3 * statistics.median(times)
-    gflops = all_count.get_total_flops() / 1e9
-    return {"forward_gflops": fwd_count.get_total_flops() / 1e9, "forward_backward_gflops": gflops,
+    gflops = count.get_total_flops() / 1e9
+    return {"forward_gflops": forward_flops / 1e9, "forward_backward_gflops": gflops,
             "forward_backward_ms": ms, "gflop_per_s": gflops / ms * 1e3}
 
 
