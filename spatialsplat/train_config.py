@@ -198,22 +198,25 @@ class TrainConfig:
 _CPU_TINY_NET = {"enc_dim": 64, "enc_heads": 4, "dec_dim": 64, "dec_heads": 4, "head_features": 32, "head_last_dim": 16,
                  "head_layer_dims": (16, 32, 64, 64)}
 _IMPORTANCE_REMEDIES = {**_CPU_TINY_NET, "importance_logit_bound": 10.0, "importance_explore": 0.1}
-_CPU_TINY_REMEDIES = {**_IMPORTANCE_REMEDIES, "coarse_opacity_logit_bound": 5.0}
+_CPU_TINY_REMEDIES = {**_IMPORTANCE_REMEDIES, "coarse_opacity_logit_bound": 5.0, "instance_normal_skip": True}
 
 TRAIN_PRESETS = {
     # A 2-core CPU, procedural rooms at 64 x 64, from random weights: the "proof that it learns" run, with chapter 3's
     # importance remedies (logit bound, exploration, a budget with a target, a pull on logits beyond the bound) and chapter
     # 9b's for the coarse field (a bound on its opacity logits, a coverage term), and chapter 9b's pixel-colour term for the
-    # first 2,000 steps (its weight falls from 1 to 0 by then: kept on to the end, it cost the wide-baseline views).
+    # first 2,000 steps (its weight falls from 1 to 0 by then: kept on to the end, it cost the wide-baseline views); for the
+    # instance field, chapter 9b's normal term, the hinge on cosines between instances and chapter 7's normal skip.
     "cpu_tiny": dict(model="tiny", model_overrides=_CPU_TINY_REMEDIES, coarse_init_scale=0.15, data="synthetic",
                      synthetic_root="outputs/data/synthetic64", synthetic_scenes=64, image_size=64, batch_size=2, num_targets=4,
                      teacher_dim=512, semantic_coverage_weight=0.1, lpips_weight=0.0, contrastive_weight=0.5, point_weight=1.0, importance_budget=0.005,
-                     importance_target=0.6, importance_logit_weight=0.01, pixel_color_weight=1.0, pixel_color_until=2000, lr=1e-3,
+                     importance_target=0.6, importance_logit_weight=0.01, pixel_color_weight=1.0, pixel_color_until=2000, normal_weight=1.0,
+                     contrastive_inter="hinge_cos", lr=1e-3,
                      backbone_lr=1e-3, warmup_steps=50, max_steps=7000, weight_decay=0.01, num_threads=2, backend="auto", cache_views=8192, log_every=10, checkpoint_every=500,
                      val_every=1000, out_dir="outputs/train/cpu_tiny"),
     # A classroom lab: 10 minutes on a 2-core laptop from random weights, room generation included (cpu_tiny's recipe
     # with one scene per step, 1500 steps: more updates than two-scene steps in the same time), without chapter 9b's
-    # coarse-field remedies, which slowed the colour in ten-minute runs (bench/results/lab_attempts/coarse_remedies_*);
+    # coarse-field remedies, which slowed the colour in ten-minute runs (bench/results/lab_attempts/coarse_remedies_*),
+    # and without cpu_tiny's instance-field switches (lab_attempts/lab_normal_skip_hinge.json: ARI 0.44 against 0.41, chance);
     # on a slower machine it stops with a checkpoint after 8.5 minutes of training.
     "lab": dict(model="tiny", model_overrides=_IMPORTANCE_REMEDIES,
                 coarse_init_scale=0.15, data="synthetic", synthetic_root="outputs/data/synthetic64", synthetic_scenes=64, image_size=64,
