@@ -140,6 +140,7 @@ def measure(cfg: TrainConfig, checkpoint: str | None, steps: int, warmup: int) -
             undo()
             bwd = rasteriser_backward_ms(run, min(3, steps))
             net = network_only(run, steps, warmup)
+        T._close(run)
     med = lambda k: 1e3 * statistics.median(r[k] for r in rows if k in r)
     stages = {k: med(k) for k in ("model_forward", "render_forward", "forward_loss_backward", "optimizer")}
     stages["loss_and_backward"] = stages["forward_loss_backward"] - stages["model_forward"] - stages["render_forward"]
@@ -189,9 +190,9 @@ def main(argv=None) -> int:
     for r in results:
         if r["mode"] == "fast":
             floor_ms = r["network_only"]["forward_backward_ms"] + r["breakdown_ms"]["optimizer"]
-            per_step = r["samples_per_s"] * r["step_ms"] / 1e3
-            bound[r["checkpoint"]] = {"network_and_optimizer_ms": floor_ms, "samples_per_s_at_most": per_step * 1e3 / floor_ms,
-                                      "vs_earlier_run_at_most": per_step * 1e3 / floor_ms / committed}
+            at_most = r["samples_per_s"] * r["step_ms"] / floor_ms          # the step's samples in floor_ms
+            bound[r["checkpoint"]] = {"network_and_optimizer_ms": floor_ms, "samples_per_s_at_most": at_most,
+                                      "vs_earlier_run_at_most": at_most / committed}
     out = {"preset": a.preset, "threads": a.threads, "steps": a.steps, "warmup": a.warmup, "sets": a.set, "speedup": speedup,
            "load_average_before": load_before, "load_average_after": [round(x, 2) for x in os.getloadavg()],
            "earlier_run": EARLIER_RUN, "vs_earlier_run": {r["checkpoint"]: r["samples_per_s"] / committed for r in results if r["mode"] == "fast"},

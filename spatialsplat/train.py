@@ -251,6 +251,11 @@ def _result(run: _Run, stop_reason: str, final: Path | None, elapsed: float) -> 
         write_json(run.out_dir / "result.json", {k: str(v) if isinstance(v, Path) else v for k, v in summary.items()})
     return result
 
+def _close(run: _Run) -> None:
+    "Close what `_start` opened: the progress bar and rank 0's metrics log."
+    run.bar.close()
+    if run.log is not None: run.log.close()
+
 def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, callback) -> TrainResult:
     "The loop: stop?, learning rate, forward + loss + backward, optimizer step, log, callback, checkpoint / validate."
     run = _start(cfg, rank, world, device)
@@ -270,8 +275,7 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device, callba
         elapsed = time.perf_counter() - run.t0
         final = _finish(run, stop_reason)
     finally:
-        run.bar.close()
-        if run.log is not None: run.log.close()
+        _close(run)
     return _result(run, stop_reason, final, elapsed)
 
 # %% ../nbs/10_training.ipynb #77321cc6

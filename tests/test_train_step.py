@@ -24,8 +24,7 @@ def one_step(backend: str, cache_views: int, checkpoint):
         if cache_views: run.train_ds[0]; run.train_ds[1]                 # some views come from the cache
         sums, ok, _, _ = T._forward_backward(run)
         grads = {n: p.grad.detach().clone() for n, p in run.model.named_parameters() if p.requires_grad}
-        if run.log is not None: run.log.close()
-        run.bar.close()
+        T._close(run)
     return sums, grads
 
 
@@ -62,6 +61,5 @@ def test_network_only_measure_reaches_every_parameter_the_step_reaches():
         run.model.zero_grad(set_to_none=True)
         B.network_loss(run, T._to_device(next(run.batches), run.device)).backward()
         reached = {n for n, p in run.model.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
-        if run.log is not None: run.log.close()
-        run.bar.close()
+        T._close(run)
     assert stepped and stepped <= reached, sorted(stepped - reached)[:10]
