@@ -8,7 +8,8 @@ view's pointmap error against the ground truth (chapter 9b's `pointmap_loss` per
 mean depth, in view 1's frame), the PSNR of each view's degree-0 colours against the pixels they sit on (did the
 network give each Gaussian its own pixel's colour?), each view's share of the blending weight at the target cameras
 (which view draws the scene: the kept Gaussians rendered with a one-hot view label as their feature, after the
-protocol's scale alignment), and the run's held-out PSNR read from the run's JSON (`bench/results/runs_2000/NAME.json`,
+protocol's scale alignment), each view's median ratio of predicted to true distance from camera 1 (after the same
+alignment: below 1, its points sit in front of the surfaces), and the run's held-out PSNR read from the run's JSON (`bench/results/runs_2000/NAME.json`,
 or the committed `train_cpu_tiny.json`), so that blur from oversized Gaussians can be told from other losses of colour.
 
 Usage: python bench/gaussian_size.py --checkpoint NAME=PATH[=RUN_JSON] ... [--out bench/results/gaussian_size.json]
@@ -50,6 +51,15 @@ def view_shares(pred, b: dict) -> torch.Tensor:
 
 
 @torch.no_grad()
+def distance_ratios(pred, b: dict) -> torch.Tensor:
+    "[V] median over each view's valid pixels of |point| / |true point| from camera 1, after the protocol's scale: < 1 in front of the truth."
+    gt, valid = context_points(b, 0)
+    pm = pred.pointmaps[0]
+    s = float(align_scale(pm.reshape(-1, 3), gt.reshape(-1, 3), valid.reshape(-1), "weiszfeld"))
+    return torch.stack([(s * pm[v][valid[v]].norm(dim=-1) / gt[v][valid[v]].norm(dim=-1)).median() for v in range(len(pm))]).double()
+
+
+@torch.no_grad()
 def sizes_px(model, source: Path) -> tuple[torch.Tensor, dict]:
     "Largest scale axis in pixels of every kept fine Gaussian of view 1, over the protocol's items; per-view measurements (means over items)."
     ds, out, per_view = SceneDataset(source, size=tuple(model.config.image_size), mode="test"), [], {k: [] for k in PER_VIEW}
@@ -60,6 +70,7 @@ def sizes_px(model, source: Path) -> tuple[torch.Tensor, dict]:
         f = pred.fine
         per_view["point_error_per_view"].append(pointmap_loss(pred.pointmaps, b["context_depths"], b["context_Ks"], b["context_viewmats"], per_view=True)[0])
         per_view["kept_fraction_per_view"].append(pred.keep[0].flatten(1).double().mean(1))
+        per_view["distance_ratio_per_view"].append(distance_ratios(pred, b))
         mse = (sh_to_rgb(f.sh[0, ..., 0, :]).clamp(0, 1) - b["context_images"][0].permute(0, 2, 3, 1)).square().flatten(1).mean(1)
         per_view["dc_color_psnr_per_view"].append(-10 * torch.log10(mse))
         per_view["target_weight_share_per_view"].append(view_shares(pred, b))
@@ -70,7 +81,8 @@ def sizes_px(model, source: Path) -> tuple[torch.Tensor, dict]:
     return torch.cat(out), {k: torch.stack(v).double().mean(0).tolist() for k, v in per_view.items()}
 
 
-PER_VIEW = ("kept_fraction_per_view", "point_error_per_view", "dc_color_psnr_per_view", "target_weight_share_per_view")
+PER_VIEW = ("kept_fraction_per_view", "point_error_per_view", "dc_color_psnr_per_view", "target_weight_share_per_view",
+            "distance_ratio_per_view")
 
 
 def main(argv=None) -> int:
