@@ -38,11 +38,15 @@ ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = (ROOT / "data_samples/checkpoints/cpu_tiny.safetensors", ROOT / "bench/results/train_cpu_tiny.json")
 
 
-@torch.no_grad()
-def view_shares(pred, b: dict) -> torch.Tensor:
-    "[V] each context view's share of the blending weight over the target pixels (kept Gaussians, protocol's scale)."
+def protocol_scale(pred, b: dict) -> tuple[float, torch.Tensor, torch.Tensor]:
+    "The protocol's scale of the prediction (Weiszfeld, as chapter 11 aligns it) and the true points / valid mask it used."
     gt, valid = context_points(b, 0)
-    s = float(align_scale(pred.pointmaps[0].reshape(-1, 3), gt.reshape(-1, 3), valid.reshape(-1), "weiszfeld"))
+    return float(align_scale(pred.pointmaps[0].reshape(-1, 3), gt.reshape(-1, 3), valid.reshape(-1), "weiszfeld")), gt, valid
+
+
+@torch.no_grad()
+def view_shares(pred, b: dict, s: float) -> torch.Tensor:
+    "[V] each context view's share of the blending weight over the target pixels (kept Gaussians, at the protocol's scale s)."
     V, H, W = pred.keep.shape[1:]
     g = scale_gaussians(pred.fine_gaussians[0], s)
     label = torch.nn.functional.one_hot(torch.arange(V).repeat_interleave(H * W)[pred.keep[0].flatten()], V).to(g.means)
@@ -50,12 +54,9 @@ def view_shares(pred, b: dict) -> torch.Tensor:
     return w / w.sum().clamp_min(1e-12)
 
 
-@torch.no_grad()
-def distance_ratios(pred, b: dict) -> torch.Tensor:
-    "[V] median over each view's valid pixels of |point| / |true point| from camera 1, after the protocol's scale: < 1 in front of the truth."
-    gt, valid = context_points(b, 0)
+def distance_ratios(pred, s: float, gt: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    "[V] median over each view's valid pixels of |point| / |true point| from camera 1, at the protocol's scale s: < 1 in front of the truth."
     pm = pred.pointmaps[0]
-    s = float(align_scale(pm.reshape(-1, 3), gt.reshape(-1, 3), valid.reshape(-1), "weiszfeld"))
     return torch.stack([(s * pm[v][valid[v]].norm(dim=-1) / gt[v][valid[v]].norm(dim=-1)).median() for v in range(len(pm))]).double()
 
 
@@ -70,10 +71,11 @@ def sizes_px(model, source: Path) -> tuple[torch.Tensor, dict]:
         f = pred.fine
         per_view["point_error_per_view"].append(pointmap_loss(pred.pointmaps, b["context_depths"], b["context_Ks"], b["context_viewmats"], per_view=True)[0])
         per_view["kept_fraction_per_view"].append(pred.keep[0].flatten(1).double().mean(1))
-        per_view["distance_ratio_per_view"].append(distance_ratios(pred, b))
+        s, gt, valid = protocol_scale(pred, b)
+        per_view["distance_ratio_per_view"].append(distance_ratios(pred, s, gt, valid))
         mse = (sh_to_rgb(f.sh[0, ..., 0, :]).clamp(0, 1) - b["context_images"][0].permute(0, 2, 3, 1)).square().flatten(1).mean(1)
         per_view["dc_color_psnr_per_view"].append(-10 * torch.log10(mse))
-        per_view["target_weight_share_per_view"].append(view_shares(pred, b))
+        per_view["target_weight_share_per_view"].append(view_shares(pred, b, s))
         kept = pred.keep[0, 0]
         z = f.means[0, 0, ..., 2].clamp_min(1e-6)
         px = f.scales[0, 0].max(-1).values * b["context_Ks"][0, 0, 0, 0] / z
